@@ -1,0 +1,23 @@
+"""The engine's one exception family.
+
+Every error the engine raises on purpose derives from :class:`LFMError`, so callers (the Blender operators, the
+batch script) can catch one type and show its message. Messages name the file, frame or joint and what is wrong.
+"""
+
+from __future__ import annotations
+
+
+class LFMError(Exception):
+    """Base class of every error raised on purpose by ``lfm_engine``."""
+
+
+class RigError(LFMError, ValueError):
+    """A skeleton definition is invalid (bad edges, duplicate names, cycles in a parents list, ...)."""
+
+
+class InputError(LFMError, ValueError):
+    """Keypoints given to the engine have the wrong shape, type or values."""
+
+
+class WeightsError(LFMError):
+    """A weights file is missing, unreadable, or does not match the model it claims to hold."""

@@ -1,0 +1,144 @@
+"""The 3D-LFM lifter (Dabhi, Jeni and Lucey, CVPR 2024) in PyTorch.
+
+2D points -> tokenized positional encoding (random Fourier features of each point, no joint identity) ->
+L hybrid blocks (graph attention over the skeleton's adjacency || global self-attention, concatenated, projected;
+then a GELU MLP; pre-LayerNorm and residuals) -> a shape MLP that decodes one canonical 3D point per joint.
+
+Nothing depends on a joint's index, so permuting the joints (and the adjacency with them) permutes the output.
+Masked joints (missing or padding) are never attended to, so they cannot influence visible joints; they still get
+an output, computed from a shared learned mask token and the visible joints. Shapes: B batch, J joints,
+D = ``d_model``, H heads per branch, Dh = D / H.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import ModelConfig
+
+
+def attention_mask(visible: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+    """Which keys each query may attend to, for the graph and the global branch.
+
+    Args:
+        visible: ``(B, J)`` bool, True = a visible joint (padding and missing joints are False).
+        adjacency: ``(J, J)`` or ``(B, J, J)`` bool, symmetric.
+
+    Returns:
+        ``(B, 2, J, J)`` bool, True = may attend. Branch 0 (graph): visible neighbours; branch 1 (global): every
+        visible joint. Each query also attends to itself, so no row is empty and masked joints see only
+        themselves and visible joints, while visible joints never see masked ones.
+    """
+    J = visible.shape[-1]
+    eye = torch.eye(J, dtype=torch.bool, device=visible.device)  # (J, J)
+    keys = visible[:, None, :]  # (B, 1, J)
+    graph = (adjacency & keys) | eye  # (B, J, J)
+    glob = keys.expand(-1, J, -1) | eye  # (B, J, J)
+    return torch.stack([graph, glob], dim=1)  # (B, 2, J, J)
+
+
+class FourierEncoding(nn.Module):
+    """Tokenized positional encoding: ``[sin 2pi pB, cos 2pi pB, p]`` for each 2D point p, then a linear map.
+
+    ``B`` (``(2, F)``, drawn once from ``config.fourier_seed``) is a buffer saved with the weights.
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.register_buffer("frequencies", torch.from_numpy(config.fourier_frequencies()))  # (2, F)
+        self.proj = nn.Linear(2 * config.fourier_features + 2, config.d_model)
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        angles = (2 * math.pi) * (points @ self.frequencies)  # (B, J, F)
+        feats = torch.cat([angles.sin(), angles.cos(), points], dim=-1)  # (B, J, 2F + 2)
+        return self.proj(feats)  # (B, J, D)
+
+
+class HybridAttention(nn.Module):
+    """Graph attention and global self-attention side by side, concatenated and projected back to D.
+
+    One linear makes q, k, v for both branches; one attention call handles both, the mask selecting each
+    branch's keys.
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.n_heads, self.head_dim = config.n_heads, config.head_dim
+        self.qkv = nn.Linear(config.d_model, 6 * config.d_model)
+        self.proj = nn.Linear(2 * config.d_model, config.d_model)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        B, J, D = x.shape
+        qkv = self.qkv(x).view(B, J, 3, 2, self.n_heads, self.head_dim)  # (B, J, qkv, branch, H, Dh)
+        q, k, v = qkv.permute(2, 0, 3, 4, 1, 5).unbind(0)  # each (B, 2, H, J, Dh)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, :, None])  # (B, 2, H, J, Dh)
+        out = out.permute(0, 3, 1, 2, 4).reshape(B, J, 2 * D)  # (B, J, 2D): graph heads || global heads
+        return self.proj(out)  # (B, J, D)
+
+
+class Block(nn.Module):
+    """Pre-norm residual block: ``x + HybridAttention(LN(x))``, then ``x + MLP(LN(x))``."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        D = config.d_model
+        self.norm1 = nn.LayerNorm(D)
+        self.attn = HybridAttention(config)
+        self.norm2 = nn.LayerNorm(D)
+        self.mlp = nn.Sequential(
+            nn.Linear(D, config.mlp_ratio * D), nn.GELU("tanh"), nn.Linear(config.mlp_ratio * D, D)
+        )
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x), mask)
+        return x + self.mlp(self.norm2(x))
+
+
+class LFMModel(nn.Module):
+    """2D keypoints of any rig -> one canonical 3D point per joint."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        D = config.d_model
+        self.tpe = FourierEncoding(config)
+        self.mask_token = nn.Parameter(torch.zeros(D))
+        self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layers)])
+        self.norm = nn.LayerNorm(D)
+        self.head = nn.Sequential(nn.Linear(D, D), nn.GELU("tanh"), nn.Linear(D, 3))
+        self.apply(self._init)
+        nn.init.normal_(self.mask_token, std=0.02)
+
+    @staticmethod
+    def _init(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.trunc_normal_(module.weight, std=0.02)
+            nn.init.zeros_(module.bias)
+
+    def forward(self, points: torch.Tensor, visible: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        """Lift normalised 2D points.
+
+        Args:
+            points: ``(B, J, 2)`` centred and scaled into [-1, 1] (see :mod:`lfm_engine.preprocess`); values at
+                masked joints are ignored.
+            visible: ``(B, J)`` bool.
+            adjacency: ``(J, J)`` or ``(B, J, J)`` bool skeleton adjacency.
+
+        Returns:
+            ``(B, J, 3)`` canonical 3D shape in normalised units (the frame is fixed by training: with
+            ``camera_alignment="onp"`` only up to a rotation, recovered by :func:`geometry.orthographic_alignment`).
+        """
+        points = torch.where(visible[..., None], points, torch.zeros_like(points))  # NaN-safe
+        x = self.tpe(points)  # (B, J, D)
+        x = torch.where(visible[..., None], x, self.mask_token.to(x.dtype))  # (B, J, D)
+        mask = attention_mask(visible, adjacency)  # (B, 2, J, J)
+        for block in self.blocks:
+            x = block(x, mask)
+        return self.head(self.norm(x))  # (B, J, 3)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
