@@ -10,6 +10,7 @@ it can be imported (CUDA when available) and with the numpy twin of the model ot
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from collections.abc import Callable
@@ -112,16 +113,22 @@ class Lifter:
 
             dev = torch.device(self.device)
             adj = torch.from_numpy(np.ascontiguousarray(adjacency, dtype=bool)).to(dev)
-            with torch.inference_mode():
-                for a in range(0, T, step):
-                    p = torch.from_numpy(np.ascontiguousarray(points[a : a + step], dtype=np.float32)).to(dev)
-                    v = torch.from_numpy(np.ascontiguousarray(visible[a : a + step], dtype=bool)).to(dev)
-                    out[a : a + step] = self._model(p, v, adj).float().cpu().numpy()
-                    if progress is not None:
-                        progress(min(a + step, T), T)
+
+            def forward(p: np.ndarray, v: np.ndarray) -> np.ndarray:
+                p_t = torch.from_numpy(np.ascontiguousarray(p, dtype=np.float32)).to(dev)
+                v_t = torch.from_numpy(np.ascontiguousarray(v, dtype=bool)).to(dev)
+                return self._model(p_t, v_t, adj).float().cpu().numpy()
+
+            context = torch.inference_mode()
         else:
+
+            def forward(p: np.ndarray, v: np.ndarray) -> np.ndarray:
+                return self._model(p, v, adjacency)
+
+            context = contextlib.nullcontext()
+        with context:
             for a in range(0, T, step):
-                out[a : a + step] = self._model(points[a : a + step], visible[a : a + step], adjacency)
+                out[a : a + step] = forward(points[a : a + step], visible[a : a + step])
                 if progress is not None:
                     progress(min(a + step, T), T)
         return out

@@ -82,10 +82,10 @@ def test_graph_branch_uses_the_adjacency(rng, random_model):
 def test_model_learns_a_small_skeleton():
     """A few hundred steps on one synthetic skeleton cut PA-MPJPE fourfold and reach the flat baseline.
 
-    What this shows: the model learns the figure's layout from the 2D (untrained 0.79 -> about 0.17, in units of
-    the figure's RMS radius). What it does not yet show: the issue's target of a fivefold cut, which on this figure
-    means learning depth clearly beyond the flat (z = 0) baseline of 0.20; measured 4.3x to 5.5x depending on the
-    step count and learning rate (docs/MODEL.md, "Measured so far").
+    What this shows: the model learns the figure's layout from the 2D (measured: untrained 0.788 -> 0.196, in
+    units of the figure's RMS radius, i.e. 4.0x; the flat (z = 0) baseline is 0.195). What it does not yet show:
+    the issue's target of a fivefold cut, which on this figure means learning depth clearly beyond the flat
+    baseline; other step counts and learning rates gave 4.3x to 5.5x (docs/MODEL.md, "Measured so far").
     """
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
