@@ -25,6 +25,7 @@ class ModelConfig:
     fourier_scale: float = 1.0  # std of the frequencies, in cycles per normalised unit ([-1, 1] spans 2 units)
     fourier_seed: int = 0  # seed that draws the frequencies once; the draw is stored with the weights
     camera_alignment: str = "onp"  # how the canonical shape reaches the camera frame: "onp" or "direct"
+    side_embedding: bool = True  # add a learned vector per side (left / centre-or-unknown / right) to each token
 
     def __post_init__(self):
         if self.d_model % (self.n_heads) != 0:
@@ -73,6 +74,8 @@ class ModelConfig:
             "tpe.proj.bias": (D,),
             "mask_token": (D,),
         }
+        if self.side_embedding:
+            shapes["side.weight"] = (3, D)
         for i in range(self.n_layers):
             p = f"blocks.{i}."
             shapes |= {

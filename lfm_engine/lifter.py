@@ -20,7 +20,7 @@ import numpy as np
 from .camera import depth_from_canonical, place_in_camera
 from .errors import InputError, LFMError
 from .preprocess import as_points2d, normalize, visible_mask
-from .rig import Rig, adjacency_from_edges, knn_edges
+from .rig import Rig, knn_edges
 from .weights import Weights, load_weights
 
 #: Attention scores kept in memory at once, in elements (about 200 MB of float32); sets the chunk size.
@@ -93,6 +93,7 @@ class Lifter:
         visible: np.ndarray,
         adjacency: np.ndarray,
         progress: Callable[[int, int], object] | None = None,
+        side: np.ndarray | None = None,
     ) -> np.ndarray:
         """The model's canonical 3D shape for normalised input, chunk by chunk.
 
@@ -100,6 +101,7 @@ class Lifter:
             points: ``(T, J, 2)`` normalised (see :func:`lfm_engine.preprocess.normalize`).
             visible: ``(T, J)`` bool.
             adjacency: ``(J, J)`` bool with self loops.
+            side: optional ``(J,)`` -1 left / 0 centre or unknown / +1 right (:meth:`Rig.sides`); None = all 0.
             progress: called as ``progress(frames_done, frames_total)`` after each chunk; raise to cancel.
 
         Returns:
@@ -113,17 +115,18 @@ class Lifter:
 
             dev = torch.device(self.device)
             adj = torch.from_numpy(np.ascontiguousarray(adjacency, dtype=bool)).to(dev)
+            side_t = None if side is None else torch.from_numpy(np.asarray(side, dtype=np.int64)).to(dev)
 
             def forward(p: np.ndarray, v: np.ndarray) -> np.ndarray:
                 p_t = torch.from_numpy(np.ascontiguousarray(p, dtype=np.float32)).to(dev)
                 v_t = torch.from_numpy(np.ascontiguousarray(v, dtype=bool)).to(dev)
-                return self._model(p_t, v_t, adj).float().cpu().numpy()
+                return self._model(p_t, v_t, adj, side_t).float().cpu().numpy()
 
             context = torch.inference_mode()
         else:
 
             def forward(p: np.ndarray, v: np.ndarray) -> np.ndarray:
-                return self._model(p, v, adjacency)
+                return self._model(p, v, adjacency, side)
 
             context = contextlib.nullcontext()
         with context:
@@ -175,9 +178,9 @@ class Lifter:
             raise InputError(f"points2d has {J} joint per frame; lifting needs at least 2 joints")
         vis = visible_mask(pts, mask, confidence, confidence_threshold)
         focal, pp = _check_camera(focal_length, principal_point)
-        adjacency = self._adjacency(edges, pts, vis)
+        rig = self._rig(edges, pts, vis)
         norm = normalize(pts, vis)
-        shape = self.predict_canonical(norm.points, vis, adjacency, progress)
+        shape = self.predict_canonical(norm.points, vis, rig.adjacency(), progress, rig.sides())
         depth, xy = depth_from_canonical(shape, norm.points, vis, self.config.camera_alignment)
         scale = norm.scale[:, None]  # (T, 1)
         predicted_xy = xy * scale[..., None] + norm.centre[:, None, :]
@@ -185,18 +188,19 @@ class Lifter:
         return out[0] if single else out
 
     @staticmethod
-    def _adjacency(edges, pts: np.ndarray, vis: np.ndarray) -> np.ndarray:
+    def _rig(edges, pts: np.ndarray, vis: np.ndarray) -> Rig:
+        """The rig to lift with: ``edges`` itself, or a nameless rig (no sides known) from pairs or a kNN graph."""
         J = pts.shape[1]
         if isinstance(edges, Rig):
             if edges.num_joints != J:
                 raise InputError(f"rig {edges.name!r} has {edges.num_joints} joints but points2d has {J} per frame")
-            return edges.adjacency()
+            return edges
         if edges is None:
             with np.errstate(all="ignore"):
                 typical = np.nanmedian(np.where(vis[..., None], pts, np.nan), axis=0)  # (J, 2)
-            return adjacency_from_edges(knn_edges(typical, KNN_NEIGHBOURS), J)
+            edges = knn_edges(typical, KNN_NEIGHBOURS)
         names = [f"joint_{j}" for j in range(J)]
-        return Rig.from_edges(names, edges, name="edges", symmetry=()).adjacency()
+        return Rig.from_edges(names, edges, name="edges", symmetry=())
 
 
 def _check_camera(focal_length, principal_point) -> tuple[float | None, tuple[float, float] | None]:

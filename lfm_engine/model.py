@@ -1,8 +1,10 @@
 """The 3D-LFM lifter (Dabhi, Jeni and Lucey, CVPR 2024) in PyTorch.
 
-2D points -> tokenized positional encoding (random Fourier features of each point, no joint identity) ->
+2D points -> tokenized positional encoding (random Fourier features of each point, no joint identity; plus one of
+three shared side vectors, left / centre-or-unknown / right, when the rig says which joints are left and right) ->
 L hybrid blocks (graph attention over the skeleton's adjacency || global self-attention, concatenated, projected;
-then a GELU MLP; pre-LayerNorm and residuals) -> a shape MLP that decodes one canonical 3D point per joint.
+then a GELU MLP; pre-LayerNorm and residuals) -> a shape MLP that decodes one 3D point per joint, as a correction
+to the flat lift (x, y, 0) of the input (without that skip the Procrustes loss barely trains: docs/MODEL.md).
 
 Nothing depends on a joint's index, so permuting the joints (and the adjacency with them) permutes the output.
 Masked joints (missing or padding) are never attended to, so they cannot influence visible joints; they still get
@@ -107,11 +109,14 @@ class LFMModel(nn.Module):
         D = config.d_model
         self.tpe = FourierEncoding(config)
         self.mask_token = nn.Parameter(torch.zeros(D))
+        self.side = nn.Embedding(3, D) if config.side_embedding else None
         self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layers)])
         self.norm = nn.LayerNorm(D)
         self.head = nn.Sequential(nn.Linear(D, D), nn.GELU("tanh"), nn.Linear(D, 3))
         self.apply(self._init)
         nn.init.normal_(self.mask_token, std=0.02)
+        if self.side is not None:
+            nn.init.normal_(self.side.weight, std=0.02)
 
     @staticmethod
     def _init(module: nn.Module) -> None:
@@ -119,7 +124,13 @@ class LFMModel(nn.Module):
             nn.init.trunc_normal_(module.weight, std=0.02)
             nn.init.zeros_(module.bias)
 
-    def forward(self, points: torch.Tensor, visible: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        points: torch.Tensor,
+        visible: torch.Tensor,
+        adjacency: torch.Tensor,
+        side: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Lift normalised 2D points.
 
         Args:
@@ -127,6 +138,8 @@ class LFMModel(nn.Module):
                 masked joints are ignored.
             visible: ``(B, J)`` bool.
             adjacency: ``(J, J)`` or ``(B, J, J)`` bool skeleton adjacency.
+            side: optional ``(J,)`` or ``(B, J)`` integers, -1 left, 0 centre or unknown, +1 right (see
+                :meth:`lfm_engine.rig.Rig.sides`); None = all 0. Ignored when the config has no side embedding.
 
         Returns:
             ``(B, J, 3)`` canonical 3D shape in normalised units (the frame is fixed by training: with
@@ -135,10 +148,13 @@ class LFMModel(nn.Module):
         points = torch.where(visible[..., None], points, torch.zeros_like(points))  # NaN-safe
         x = self.tpe(points)  # (B, J, D)
         x = torch.where(visible[..., None], x, self.mask_token.to(x.dtype))  # (B, J, D)
+        if self.side is not None and side is not None:
+            x = x + self.side(side.long() + 1).to(x.dtype)  # (B, J, D) or (J, D), broadcast
         mask = attention_mask(visible, adjacency)  # (B, 2, J, J)
         for block in self.blocks:
             x = block(x, mask)
-        return self.head(self.norm(x))  # (B, J, 3)
+        flat = F.pad(points, (0, 1))  # (B, J, 3): the flat lift (x, y, 0); 0 at masked joints
+        return flat + self.head(self.norm(x))  # (B, J, 3): the head predicts the correction to the flat lift
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -44,7 +44,9 @@ class NumpyLFM:
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         return x @ self.t[name + ".weight"].T + self.t[name + ".bias"]
 
-    def __call__(self, points: np.ndarray, visible: np.ndarray, adjacency: np.ndarray) -> np.ndarray:
+    def __call__(
+        self, points: np.ndarray, visible: np.ndarray, adjacency: np.ndarray, side: np.ndarray | None = None
+    ) -> np.ndarray:
         cfg, t = self.config, self.t
         H, Dh, D = cfg.n_heads, cfg.head_dim, cfg.d_model
         points = np.where(visible[..., None], points, 0.0).astype(np.float32)
@@ -52,6 +54,8 @@ class NumpyLFM:
         feats = np.concatenate([np.sin(angles), np.cos(angles), points], axis=-1)  # (B, J, 2F + 2)
         x = self._linear(feats, "tpe.proj")  # (B, J, D)
         x = np.where(visible[..., None], x, t["mask_token"]).astype(np.float32)
+        if cfg.side_embedding and side is not None:
+            x = x + t["side.weight"][np.asarray(side, dtype=np.int64) + 1]  # (B, J, D)
         mask = attention_mask(visible, adjacency)[:, :, None]  # (B, 2, 1, J, J)
         B, J, _ = x.shape
         for i in range(cfg.n_layers):
@@ -68,4 +72,5 @@ class NumpyLFM:
             h = layer_norm(x, t[p + "norm2.weight"], t[p + "norm2.bias"])
             x = x + self._linear(gelu_tanh(self._linear(h, p + "mlp.0")), p + "mlp.2")
         h = layer_norm(x, t["norm.weight"], t["norm.bias"])
-        return self._linear(gelu_tanh(self._linear(h, "head.0")), "head.2").astype(np.float32)  # (B, J, 3)
+        flat = np.concatenate([points, np.zeros_like(points[..., :1])], axis=-1)  # (B, J, 3): (x, y, 0)
+        return (flat + self._linear(gelu_tanh(self._linear(h, "head.0")), "head.2")).astype(np.float32)

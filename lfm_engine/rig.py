@@ -276,6 +276,17 @@ class Rig:
             return self.parents
         return _spanning_forest(self.num_joints, self.edges, _root_index(self, None))
 
+    def sides(self) -> np.ndarray:
+        """``(J,)`` int8: -1 for the left joint of each left/right pair, +1 for the right one, 0 otherwise.
+
+        0 means "on the midline, or no side known"; the model reads it as one of three shared side vectors,
+        which describes a joint's side without identifying it (see docs/MODEL.md).
+        """
+        side = np.zeros(self.num_joints, dtype=np.int8)
+        for left, right in self.symmetry:
+            side[left], side[right] = -1, 1
+        return side
+
     def flip_permutation(self) -> np.ndarray:
         """``(J,)`` index array that swaps every left joint with its right partner (for mirroring data)."""
         perm = np.arange(self.num_joints)

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 import torch
-from helpers import stick_figure_parents, stick_figure_poses
+from helpers import stick_figure_names, stick_figure_parents, stick_figure_poses
 
 from lfm_engine.config import ModelConfig
-from lfm_engine.geometry import pa_mpjpe
+from lfm_engine.geometry import n_mpjpe, pa_mpjpe
 from lfm_engine.model import LFMModel
-from lfm_engine.rig import adjacency_from_edges
+from lfm_engine.rig import Rig, adjacency_from_edges
 
 
 def _inputs(rng, B=6, J=15):
@@ -35,12 +35,15 @@ def test_default_size():
 
 def test_permutation_equivariance(rng, random_model):
     points, visible, adj = _inputs(rng)
+    side = torch.from_numpy(rng.integers(-1, 2, points.shape[1]))
     perm = torch.from_numpy(rng.permutation(points.shape[1]))
     with torch.no_grad():
-        out = random_model(points, visible, adj)
-        out_p = random_model(points[:, perm], visible[:, perm], adj[perm][:, perm])
+        out = random_model(points, visible, adj, side)
+        out_p = random_model(points[:, perm], visible[:, perm], adj[perm][:, perm], side[perm])
+        no_side = random_model(points, visible, adj)
     torch.testing.assert_close(out_p, out[:, perm], atol=1e-5, rtol=0)
     assert out.abs().max() > 1e-2  # not trivially constant
+    assert (out - no_side).abs().max() > 1e-4  # the sides are read
 
 
 def test_masked_and_padded_joints_do_not_influence_visible_ones(rng, random_model):
@@ -80,18 +83,19 @@ def test_graph_branch_uses_the_adjacency(rng, random_model):
 
 
 def test_model_learns_a_small_skeleton():
-    """A few hundred steps on one synthetic skeleton cut PA-MPJPE fourfold and reach the flat baseline.
+    """A few hundred steps on one synthetic skeleton cut PA-MPJPE at least fivefold and beat the flat baseline.
 
-    What this shows: the model learns the figure's layout from the 2D (measured: untrained 0.788 -> 0.196, in
-    units of the figure's RMS radius, i.e. 4.0x; the flat (z = 0) baseline is 0.195). What it does not yet show:
-    the issue's target of a fivefold cut, which on this figure means learning depth clearly beyond the flat
-    baseline; other step counts and learning rates gave 4.3x to 5.5x (docs/MODEL.md, "Measured so far").
+    Errors are in units of the figure's RMS radius. The figure's rig names its left and right joints, so the model
+    gets their sides (docs/MODEL.md: without them a figure facing the camera and its mirror image facing away give
+    the same 2D, and the model cannot learn depth). The untrained model already gives the flat lift (its head
+    predicts a correction to (x, y, 0)), so the fivefold cut is measured from the flat baseline.
     """
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    parents = stick_figure_parents()
-    J = len(parents)
-    adj = torch.from_numpy(adjacency_from_edges([(p, j) for j, p in enumerate(parents) if p >= 0], J))
+    rig = Rig.from_parents(stick_figure_names(), stick_figure_parents(), name="stick")
+    J = rig.num_joints
+    adj = torch.from_numpy(rig.adjacency())
+    side = torch.from_numpy(rig.sides())
     visible = torch.ones(1, J, dtype=torch.bool)
 
     def batch(n):
@@ -108,20 +112,25 @@ def test_model_learns_a_small_skeleton():
     def error():
         model.eval()
         with torch.no_grad():
-            return pa_mpjpe(model(test_2d, visible.expand(512, -1), adj), test_3d).mean().item()
+            return pa_mpjpe(model(test_2d, visible.expand(512, -1), adj, side), test_3d).mean().item()
 
     before = error()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    steps, lr = 600, 2e-3
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
     model.train()
-    for _ in range(400):
-        p2, p3 = batch(64)
-        loss = pa_mpjpe(model(p2, visible.expand(64, -1), adj), p3).mean()
+    for _ in range(steps):
+        p2, p3 = batch(128)
+        pred = model(p2, visible.expand(128, -1), adj, side)
+        loss = pa_mpjpe(pred, p3).mean() + n_mpjpe(pred, p3).mean()  # the training loss (training/train.py)
         opt.zero_grad()
         loss.backward()
         opt.step()
+        sched.step()
     after = error()
-    assert after * 4 <= before, f"PA-MPJPE {before:.4f} -> {after:.4f}"
-    assert after <= flat * 1.05, f"PA-MPJPE {after:.4f} after training, flat baseline {flat:.4f}"
+    print(f"PA-MPJPE untrained {before:.4f} -> trained {after:.4f} ({before / after:.1f}x); flat {flat:.4f}")
+    assert after * 5 <= before, f"PA-MPJPE {before:.4f} -> {after:.4f}"
+    assert after <= flat * 0.9, f"PA-MPJPE {after:.4f} after training, flat baseline {flat:.4f}"
 
 
 @pytest.mark.parametrize("field,value", [("d_model", 30), ("n_layers", 0), ("camera_alignment", "ortho")])
