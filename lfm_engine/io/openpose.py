@@ -1,0 +1,210 @@
+"""OpenPose JSON output: a folder with one ``*.json`` per frame (``--write_json``), or one such file.
+
+Each file holds ``{"people": [{"pose_keypoints_2d": [x, y, c, ...], "hand_left_keypoints_2d": [...],
+"hand_right_keypoints_2d": [...], "face_keypoints_2d": [...]}, ...]}``. Frames are sorted by the last number in
+the file name (``cam01.0042.json``, ``video_000000000042_keypoints.json``). The body model comes from the number
+of body values: 75 = BODY_25, 54 = COCO 18 (other counts get generic names and no edges). Hands (21 points each)
+and face (70 points) are appended, as body, left hand, right hand, face, when any person in any frame has them.
+OpenPose writes ``0, 0, 0`` for a joint it did not find: those become NaN with confidence 0.
+
+When a frame holds several people one person is followed (:func:`lfm_engine.io.tracking.follow_track`), using
+the body joints to match.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .base import Keypoints2D, check_file, generic_names, load_json, trailing_number
+from .tracking import DEFAULT_GATE, follow_track
+
+#: (JSON key, number of points, first index of that part in ``openpose_body25_hands_face``).
+PARTS = (
+    ("hand_left_keypoints_2d", 21, 25),
+    ("hand_right_keypoints_2d", 21, 46),
+    ("face_keypoints_2d", 70, 67),
+)
+#: Body models by their point count.
+BODY_MODELS = {25: "openpose_body25", 18: "openpose_coco18"}
+
+
+def openpose_files(folder: Path) -> list[Path]:
+    """The ``*.json`` files of ``folder`` sorted by frame number; raises :class:`InputError` when there are none
+    or two files share a frame number."""
+    files = [p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file()]
+    if not files:
+        raise InputError(f"{folder}: the folder has no OpenPose .json files")
+    numbers = [trailing_number(p.stem) for p in files]
+    if any(n is None for n in numbers):
+        return sorted(files, key=lambda p: p.name)
+    order = sorted(range(len(files)), key=lambda i: (numbers[i], files[i].name))
+    for a, b in itertools.pairwise(order):
+        if numbers[a] == numbers[b]:
+            raise InputError(
+                f"{folder}: {files[a].name} and {files[b].name} have the same frame number {numbers[a]}; "
+                "put each camera's files in their own folder"
+            )
+    return [files[i] for i in order]
+
+
+def read_openpose(
+    path,
+    *,
+    person: int | None = None,
+    gate: float | None = DEFAULT_GATE,
+    merge_fragments: bool = True,
+    hands: bool | None = None,
+    face: bool | None = None,
+    image_size: tuple[int, int] | None = None,
+    fps: float | None = None,
+) -> Keypoints2D:
+    """Read an OpenPose JSON folder (or one file) and follow one person.
+
+    Args:
+        path: a folder of per-frame ``*.json`` files, or one file.
+        person: index in ``people`` of the person to follow in the first frame with people; None takes the most
+            prominent (largest x most confident).
+        gate: see :func:`~lfm_engine.io.tracking.follow_track`; None never refuses a match.
+        merge_fragments: join a person that OpenPose split into two detections.
+        hands, face: include the hand / face points; None includes them when the files have them.
+        image_size: ``(width, height)``, which OpenPose does not record.
+        fps: frame rate, which OpenPose does not record.
+
+    Returns:
+        :class:`Keypoints2D` with ``rig_name`` ``openpose_body25``, ``openpose_coco18`` or
+        ``openpose_body25_hands_face`` (other combinations of parts have no standard name), and ``frame_ids`` the
+        numbers in the file names.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: OpenPose folder or file not found")
+    files = openpose_files(p) if p.is_dir() else [check_file(p, "OpenPose JSON file")]
+    docs = [load_json(f) for f in files]
+    return parse_openpose(
+        docs, files, source=str(p), person=person, gate=gate, merge_fragments=merge_fragments, hands=hands,
+        face=face, image_size=image_size, fps=fps,
+    )  # fmt: skip
+
+
+def parse_openpose(
+    docs: list,
+    files: list[Path],
+    *,
+    source: str,
+    person: int | None = None,
+    gate: float | None = DEFAULT_GATE,
+    merge_fragments: bool = True,
+    hands: bool | None = None,
+    face: bool | None = None,
+    image_size: tuple[int, int] | None = None,
+    fps: float | None = None,
+) -> Keypoints2D:
+    """:func:`read_openpose` on already parsed JSON documents (one per file, in frame order)."""
+    people = [_people(doc, f) for doc, f in zip(docs, files, strict=True)]
+    n_body = _body_count(people, files, source)
+    wanted = {"hand_left_keypoints_2d": hands, "hand_right_keypoints_2d": hands, "face_keypoints_2d": face}
+    parts = [
+        (key, n, first)
+        for key, n, first in PARTS
+        if wanted[key] or (wanted[key] is None and any(who.get(key) for frame in people for who in frame))
+    ]
+    frames, scores = [], []
+    for frame, f in zip(people, files, strict=True):
+        arr = np.full((len(frame), n_body + sum(n for _, n, _ in parts), 3), 0.0)
+        for i, who in enumerate(frame):
+            arr[i, :n_body] = _values(who.get("pose_keypoints_2d"), n_body, f, i, "pose_keypoints_2d")
+            offset = n_body
+            for key, n, _ in parts:
+                arr[i, offset : offset + n] = _values(who.get(key), n, f, i, key)
+                offset += n
+        missing = ~(arr[..., 2] > 0) | ((arr[..., 0] == 0) & (arr[..., 1] == 0))
+        xy = np.where(missing[..., None], np.nan, arr[..., :2])
+        frames.append(xy)
+        scores.append(np.where(missing, 0.0, np.clip(arr[..., 2], 0.0, 1.0)))
+    track = follow_track(
+        frames, scores, person=person, gate=gate, merge_fragments=merge_fragments, match_joints=np.arange(n_body),
+        source=source, frame_labels=[f.name for f in files],
+    )  # fmt: skip
+    names, edges, rig_name = openpose_layout(n_body, [key for key, _, _ in parts])
+    numbers = [trailing_number(f.stem) for f in files]
+    ids = None if any(n is None for n in numbers) or len(files) == 1 else np.asarray(numbers)
+    return Keypoints2D(
+        track.points, track.confidence, names, edges, image_size=image_size, fps=fps, source=source,
+        rig_name=rig_name, frame_ids=ids,
+    )  # fmt: skip
+
+
+def openpose_layout(n_body: int, parts: list[str]) -> tuple[tuple[str, ...], np.ndarray, str | None]:
+    """Joint names, edges and standard layout name for a body of ``n_body`` points plus the JSON ``parts``
+    (keys of :data:`PARTS`, in that order). Hand and face names and links are those of
+    ``openpose_body25_hands_face``, whatever the body model."""
+    from ..layouts import get_rig
+
+    if n_body not in BODY_MODELS:
+        if parts:
+            raise InputError(f"OpenPose hands or face with a {n_body}-point body model are not supported")
+        return generic_names(n_body), np.zeros((0, 2), np.int64), None
+    body = get_rig(BODY_MODELS[n_body])
+    if not parts:
+        return body.joint_names, body.edge_array(), body.name
+    full = get_rig("openpose_body25_hands_face")
+    if n_body == 25 and len(parts) == len(PARTS):
+        return full.joint_names, full.edge_array(), full.name
+    extra = [i for key, n, first in PARTS if key in parts for i in range(first, first + n)]
+    names = (*body.joint_names, *(full.joint_names[i] for i in extra))
+    index = {n: i for i, n in enumerate(names)}
+    full_names = full.joint_names
+    links = [
+        (index[full_names[a]], index[full_names[b]])
+        for a, b in full.edges
+        if max(a, b) >= 25 and full_names[a] in index and full_names[b] in index
+    ]
+    return names, np.asarray([*body.edges, *links], dtype=np.int64), None
+
+
+def _people(doc, f: Path) -> list[dict]:
+    if not isinstance(doc, dict) or "people" not in doc:
+        raise InputError(f"{f}: not an OpenPose JSON file (no 'people' list)")
+    people = doc["people"]
+    if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
+        raise InputError(f"{f}: 'people' must be a list of objects")
+    return people
+
+
+def _body_count(people: list[list[dict]], files: list[Path], source: str) -> int:
+    count, where = None, None
+    for frame, f in zip(people, files, strict=True):
+        for i, person in enumerate(frame):
+            values = person.get("pose_keypoints_2d") or []
+            if not isinstance(values, list) or len(values) % 3:
+                n = len(values) if isinstance(values, list) else type(values).__name__
+                raise InputError(f"{f}: person {i}: pose_keypoints_2d has {n} values, expected x, y, c per joint")
+            if not values:
+                continue
+            if count is None:
+                count, where = len(values) // 3, f
+            elif len(values) // 3 != count:
+                raise InputError(
+                    f"{f}: person {i} has {len(values) // 3} body joints but {where.name} has {count}; every frame "
+                    "must come from the same OpenPose model"
+                )
+    if count is None:
+        raise InputError(f"{source}: no person in any of the {len(files)} OpenPose file(s) has body keypoints")
+    return count
+
+
+def _values(values, n: int, f: Path, i: int, key: str) -> np.ndarray:
+    """``(n, 3)`` x, y, c of one part of one person; zeros (missing) when the part is absent or empty."""
+    if not values:
+        return np.zeros((n, 3))
+    if not isinstance(values, list) or len(values) != 3 * n:
+        got = len(values) if isinstance(values, list) else type(values).__name__
+        raise InputError(f"{f}: person {i}: {key} has {got} values, expected {3 * n} (x, y, c for {n} points)")
+    try:
+        return np.asarray(values, dtype=np.float64).reshape(n, 3)
+    except (TypeError, ValueError):
+        raise InputError(f"{f}: person {i}: {key} holds values that are not numbers") from None
