@@ -1,0 +1,1 @@
+"""Training data: loaders and generators of 3D poses (real mocap files, synthetic skeletons)."""
