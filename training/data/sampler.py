@@ -1,0 +1,196 @@
+"""Training batches: a category, a pose set, a rig variant, random cameras and detector-like corruption.
+
+Each micro-batch holds one rig variant (no padding waste) with about ``tokens`` joints in all; categories are drawn
+evenly (``CATEGORY_WEIGHTS``), pose sets evenly within a category. Per sample:
+
+* rig variant: the set's own rig, a random subset of its joints with removed joints' children re-attached to the
+  nearest kept ancestor (the skeleton stays connected), or extra points at the middle of random bones (mocap
+  files are also seen through COCO-17, H36M-17, BODY_25 and MediaPipe 33: :mod:`training.data.mocap`);
+* rigid sets (chairs, the face): anisotropic scale jitter of +-15% per axis;
+* view: yaw uniform over the circle, pitch in +-60 degrees, roll +-10 degrees; orthographic (30%) or pinhole
+  with the camera at 1.5 to 10 body sizes (focal length follows, so the subject fills the frame);
+* mirroring (50%): x -> -x with the left/right sides swapped; side labels dropped (10%): rigs without names;
+* 2D noise: Gaussian with sigma up to 3% of the subject's 2D half-size, and 2% of joints thrown up to 20% away
+  (detector swaps); occlusion: 60% of samples lose a random 0-60% of their joints (at least 2 stay visible).
+
+The model sees what :func:`lfm_engine.preprocess.normalize` makes of the 2D at inference; the target is the 3D in
+the camera frame (x right, y down, z away), centred on the visible joints and scaled like the 2D (so the flat lift
+(x, y, 0) is already right in x and y under weak perspective).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lfm_engine import Rig
+from lfm_engine.preprocess import normalize
+
+from .sources import PoseSet
+
+CATEGORY_WEIGHTS = {"human": 0.34, "quadruped": 0.2, "hand": 0.12, "face": 0.08, "bird": 0.08, "fish": 0.06,
+                    "object": 0.12}  # fmt: skip
+MAX_JOINTS = 160  # larger rigs are trained on joint subsets of at most this size (the attention cost is J^2)
+
+
+@dataclass
+class Batch:
+    """One rig's micro-batch: ``points`` (B, J, 2) normalised, ``visible`` (B, J), ``target`` (B, J, 3),
+    ``adjacency`` (J, J) with self loops, ``side`` (J,) in {-1, 0, 1}, ``name`` of the pose set and variant."""
+
+    points: np.ndarray
+    visible: np.ndarray
+    target: np.ndarray
+    adjacency: np.ndarray
+    side: np.ndarray
+    name: str
+
+
+def collapse_subset(rig: Rig, keep: np.ndarray) -> Rig:
+    """``rig`` restricted to the joints ``keep`` (sorted indices), each kept joint re-attached to its nearest kept
+    ancestor, so a tree stays one tree (a general graph keeps only the edges between kept joints)."""
+    if rig.parents is None:
+        return rig.subset(keep.tolist())
+    new = {int(old): k for k, old in enumerate(keep)}
+    parents = []
+    for old in keep:
+        p = rig.parents[old]
+        while p >= 0 and p not in new:
+            p = rig.parents[p]
+        parents.append(new[p] if p >= 0 else -1)
+    sym = [(new[a], new[b]) for a, b in rig.symmetry if a in new and b in new]
+    names = [rig.joint_names[i] for i in keep]
+    return Rig.from_parents(names, parents, name=f"{rig.name}~sub", symmetry=sym, category=rig.category)
+
+
+def densify(rig: Rig, positions: np.ndarray, rng: np.random.Generator, fraction: float):
+    """Add a point at the middle of a random ``fraction`` of the bones: (positions (N, J', 3), rig)."""
+    edges = [e for e in rig.edges]
+    picked = [edges[i] for i in np.flatnonzero(rng.random(len(edges)) < fraction)]
+    if not picked:
+        return positions, rig
+    names = list(rig.joint_names)
+    new_edges = [e for e in edges if e not in picked]
+    mids = []
+    for a, b in picked:
+        m = len(names)
+        names.append(f"{names[a]}~{names[b]}")
+        new_edges += [(a, m), (m, b)]
+        mids.append(0.5 * (positions[:, a] + positions[:, b]))
+    side = rig.sides()
+    sym = list(rig.symmetry)
+    # a midpoint inherits a side when both ends agree; pair left/right midpoints whose ends are pairs
+    flip = rig.flip_permutation()
+    index = {(a, b): len(rig.joint_names) + k for k, (a, b) in enumerate(picked)}
+    for (a, b), m in index.items():
+        mirror = index.get((int(flip[a]), int(flip[b])))
+        if mirror is not None and mirror != m and side[a] == -1 and side[b] == -1:
+            sym.append((m, mirror))
+    out = np.concatenate([positions, np.stack(mids, 1)], 1)
+    return out, Rig.from_edges(names, new_edges, name=f"{rig.name}~dense", symmetry=sym, category=rig.category)
+
+
+def rotations(rng: np.random.Generator, n: int, max_pitch: float = np.pi / 3, max_roll: float = 0.17) -> np.ndarray:
+    """``(n, 3, 3)`` world (Y up) -> camera (y down, z away): any yaw, pitch within +-``max_pitch`` (60 deg),
+    roll within +-``max_roll`` (10 deg), radians."""
+    yaw = rng.uniform(-np.pi, np.pi, n)
+    pitch = rng.uniform(-max_pitch, max_pitch, n)
+    roll = rng.uniform(-max_roll, max_roll, n)
+
+    def axis(angle, i):
+        c, s = np.cos(angle), np.sin(angle)
+        m = np.zeros((n, 3, 3))
+        j, k = [a for a in range(3) if a != i]
+        m[:, i, i] = 1
+        m[:, j, j], m[:, j, k], m[:, k, j], m[:, k, k] = c, -s, s, c
+        return m
+
+    flip = np.diag([1.0, -1.0, -1.0])  # Y up, Z towards the viewer -> y down, z away (a 180 degree turn about x)
+    return flip @ axis(roll, 2) @ axis(pitch, 0) @ axis(yaw, 1)
+
+
+class Sampler:
+    """Draws training micro-batches from ``sources`` (category -> pose sets)."""
+
+    def __init__(self, sources: dict[str, list[PoseSet]], seed: int = 0, tokens: int = 4096,
+                 weights: dict[str, float] | None = None):  # fmt: skip
+        self.sources = sources
+        self.rng = np.random.default_rng(seed)
+        self.tokens = tokens
+        w = weights or CATEGORY_WEIGHTS
+        self.categories = [c for c in sources if w.get(c, 0) > 0]
+        p = np.array([w[c] for c in self.categories])
+        self.p = p / p.sum()
+
+    def batch(self) -> Batch:
+        rng = self.rng
+        cat = self.categories[rng.choice(len(self.categories), p=self.p)]
+        pset = self.sources[cat][rng.integers(len(self.sources[cat]))]
+        return make_batch(pset, rng, self.tokens)
+
+
+def make_batch(
+    pset: PoseSet, rng: np.random.Generator, tokens: int = 4096, *, corrupt: bool = True, rig_variants: bool = True
+) -> Batch:
+    """A micro-batch of ``pset`` (see the module docstring); ``corrupt=False``: clean 2D, all joints, own rig;
+    ``rig_variants=False``: the set's own rig and joint order, with every other corruption (fixed-order models)."""
+    rig = pset.rig
+    J0 = rig.num_joints
+    n = int(np.clip(tokens // min(J0, MAX_JOINTS), 4, 256))
+    pos = pset.positions[rng.integers(len(pset), size=n)].astype(np.float64)  # (n, J0, 3)
+    exists = np.isfinite(pos).all((0, 2))  # chairs: keypoints this draw has (rigid sets: one entry)
+    if pset.rigid:
+        pos = pos[:1].repeat(n, 0) * rng.uniform(0.85, 1.15, (n, 1, 3))
+    variant = rng.random() if corrupt and rig_variants else 1.0
+    keep = np.flatnonzero(exists)
+    if J0 > MAX_JOINTS or variant < 0.2 or not exists.all():
+        size = len(keep) if variant >= 0.2 else int(rng.uniform(0.5, 1.0) * len(keep))
+        size = max(2, min(size, MAX_JOINTS))
+        keep = np.sort(rng.choice(keep, size=size, replace=False))
+    if len(keep) < J0:
+        rig = collapse_subset(rig, keep)
+        pos = pos[:, keep]
+    elif 0.2 <= variant < 0.35 and rig.num_joints < MAX_JOINTS - 20:
+        pos, rig = densify(rig, pos, rng, 0.3)
+    J = rig.num_joints
+    side = rig.sides().astype(np.int64)
+    if corrupt and rng.random() < 0.5:  # mirror: x -> -x with the sides swapped
+        pos = pos * np.array([-1.0, 1.0, 1.0])
+        side = -side
+    if corrupt and rng.random() < 0.1:
+        side = np.zeros_like(side)
+    # camera
+    pos = pos - pos.mean(1, keepdims=True)
+    cam = pos @ rotations(rng, n).swapaxes(-1, -2)  # (n, J, 3) camera frame, centred on the joints' mean
+    size = np.sqrt((cam**2).sum(-1).mean(-1)) + 1e-9  # (n,) RMS radius
+    ortho = rng.random(n) < 0.3
+    distance = size * np.exp(rng.uniform(np.log(1.5), np.log(10.0), n))
+    z = cam[..., 2] + distance[:, None]
+    z = np.maximum(z, 0.2 * distance[:, None])  # nothing behind or at the camera
+    f = np.where(ortho, 1.0, distance)[:, None]  # pixels per metre at the subject's depth
+    proj = np.where(ortho[:, None, None], cam[..., :2], cam[..., :2] * (f / z)[..., None])  # (n, J, 2)
+    visible = np.ones((n, J), dtype=bool)
+    if corrupt:
+        half = np.abs(proj - proj.mean(1, keepdims=True)).max((1, 2))  # (n,)
+        sigma = rng.uniform(0, 0.03, n) * half
+        proj = proj + rng.standard_normal(proj.shape) * sigma[:, None, None]
+        outlier = rng.random((n, J)) < 0.02
+        proj = proj + outlier[..., None] * rng.normal(0, 0.2, (n, J, 2)) * half[:, None, None]
+        occluded = rng.random(n) < 0.6
+        frac = rng.uniform(0, 0.6, n) * occluded
+        visible = rng.random((n, J)) >= frac[:, None]
+        short = visible.sum(1) < 2
+        if short.any():
+            for i in np.flatnonzero(short):
+                visible[i, rng.choice(J, 2, replace=False)] = True
+    norm = normalize(proj, visible)
+    # target: camera frame centred on the visible joints, in the 2D's normalised units (metres * f / distance)
+    mag = np.where(ortho, 1.0, f[:, 0] / distance)  # 2D units per metre at the subject
+    target = cam.copy()
+    target[..., 2] = z - distance[:, None]  # depth relative to the subject
+    w = visible[..., None]
+    target = target - (target * w).sum(1, keepdims=True) / w.sum(1)[:, None]
+    target = target * (mag / norm.scale)[:, None, None]
+    return Batch(norm.points, visible, target.astype(np.float32), rig.adjacency(), side,
+                 f"{pset.name}/{rig.name}")  # fmt: skip
