@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test test-engine lint format bench clean
+.PHONY: setup test test-engine test-addon lint format bench demo addon data train clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,17 @@ test: setup
 test-engine: setup
 	$(PY) -m pytest -q tests/engine
 
+test-addon: setup
+	$(PY) -m pytest -q tests/addon
+
+# The main job on a bundled default input: a generated 2D walking clip -> demo_out/demo.blend + preview.png
+demo: setup
+	$(PY) blender_addon/demo.py --out demo_out
+
+# The installable Blender extension, with lfm_engine and the weights vendored inside: dist/lift_to_3d-*.zip
+addon: setup
+	$(PY) build_addon.py --validate
+
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
@@ -31,6 +42,17 @@ format: setup
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Synthetic training data (Rigify metarigs posed at random, procedural hands), cached under training/cache.
+data: setup
+	$(PY) training/data/synthetic_rigify.py --out training/cache/synthetic --poses 20000 --seed 0
+	$(PY) training/data/synthetic_hands.py --out training/cache/synthetic --poses 20000 --seed 0
+
+# The shipped weights' recipe (docs/MODEL_CARD.md); resumable: run it again to continue.
+train: data
+	mkdir -p runs
+	$(PY) training/train.py --out runs/lfm_v1 --steps 2600 --minutes 62 --threads 2
+	$(PY) training/train.py --out runs/lfm_v1 --export lfm_engine/weights/lfm_v1.safetensors
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

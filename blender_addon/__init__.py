@@ -1,0 +1,26 @@
+"""Lift to 3D: animated 3D skeletons in Blender from 2D keypoints of any rig (3D-LFM).
+
+The add-on is a thin Blender layer over the engine ``lfm_engine`` (see :mod:`.engine`): :mod:`.properties`
+(settings), :mod:`.operators` (``LFM_OT_lift``), :mod:`.panels` (the sidebar panel) and :mod:`.blender_io` (writing
+the engine's arrays into Blender). :mod:`.batch` runs the same pipeline from the command line.
+"""
+
+from __future__ import annotations
+
+import bpy
+
+from . import operators, panels, properties
+
+CLASSES = (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES)
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    properties.register_properties()
+
+
+def unregister() -> None:
+    properties.unregister_properties()
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,169 @@
+"""The add-on's settings: per scene (:class:`LFM_SceneSettings`, ``scene.lift_to_3d``) and in the preferences.
+
+Blender-facing only; :func:`lift_settings` turns them into the engine's :class:`lfm_engine.pipeline.LiftSettings`.
+"""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
+from bpy.types import AddonPreferences, PropertyGroup
+
+from .engine import DEFAULT_WEIGHTS, LFMError, available_rigs, pipeline
+
+RIG_FROM_FILE = "FILE"
+RIG_CUSTOM = "CUSTOM"
+RIG_ITEMS = [
+    (RIG_FROM_FILE, "From File", "The skeleton the keypoint file names (e.g. OpenPose BODY_25, COCO-17)"),
+    *[(name, name, f"The standard '{name}' layout") for name in available_rigs()],
+    (RIG_CUSTOM, "Custom Rig File", "A JSON rig file: joint_names and edges or parents (lfm_engine.Rig.to_dict)"),
+]
+SMOOTHING_ITEMS = [
+    ("NONE", "None", "No temporal smoothing"),
+    ("ONE_EURO", "One-Euro", "Adaptive low-pass: smooths slow motion, follows fast motion"),
+    ("SAVGOL", "Savitzky-Golay", "Local quadratic fit over a window of frames"),
+]
+SMOOTHING_METHODS = {"NONE": "none", "ONE_EURO": "one_euro", "SAVGOL": "savgol"}
+OUTPUT_ITEMS = [
+    ("ARMATURE", "Armature", "An armature with one bone per rig link, keyed rotations and root location"),
+    ("EMPTIES", "Empties", "One empty per joint with location keys (the lifted points as they are)"),
+]
+BACKEND_ITEMS = [
+    ("AUTO", "Automatic", "PyTorch (CUDA when available) if it can be imported, else NumPy"),
+    ("NUMPY", "NumPy", "The NumPy model: no extra package needed"),
+    ("TORCH", "PyTorch", "PyTorch (must be importable in Blender's Python)"),
+]
+
+
+class LFM_SceneSettings(PropertyGroup):
+    """Settings of the Lift to 3D panel, stored with the scene."""
+
+    source_path: StringProperty(
+        name="Keypoints",
+        description="Keypoint file (.json, .csv, .h5, .npz) or a folder of OpenPose .json files",
+        subtype="FILE_PATH",
+    )
+    rig: EnumProperty(name="Rig", description="The skeleton of the keypoints", items=RIG_ITEMS, default=RIG_FROM_FILE)
+    rig_file: StringProperty(name="Rig File", description="JSON rig file for a custom rig", subtype="FILE_PATH")
+    confidence_threshold: FloatProperty(
+        name="Min Confidence",
+        description="Joints whose detector confidence is at or below this are treated as missing",
+        default=0.1,
+        min=0.0,
+        max=1.0,
+    )
+    smoothing: EnumProperty(name="Smoothing", items=SMOOTHING_ITEMS, default="NONE")
+    smoothing_strength: FloatProperty(
+        name="Strength", description="0 light, 1 heavy", default=0.5, min=0.0, max=1.0, subtype="FACTOR"
+    )
+    height: FloatProperty(
+        name="Subject Height",
+        description="Size of the subject in metres (people: median vertical extent); 0 = by rig category "
+        "(1.75 m person, 0.19 m hand, 0.22 m face, 1 m other)",
+        default=1.75,
+        min=0.0,
+        soft_max=5.0,
+        unit="LENGTH",
+    )
+    focal_length: FloatProperty(
+        name="Focal Length (px)",
+        description="Focal length of the footage in pixels; 0 = unknown (a long lens, close to orthographic)",
+        default=0.0,
+        min=0.0,
+    )
+    image_width: IntProperty(name="Width", description="Image width in pixels; 0 = from the file", default=0, min=0)
+    image_height: IntProperty(name="Height", description="Image height in pixels; 0 = from the file", default=0, min=0)
+    fps: FloatProperty(
+        name="Frame Rate", description="Frames per second of the clip; 0 = from the file", default=0.0, min=0.0
+    )
+    clip_start: IntProperty(
+        name="Clip Start", description="First frame of the clip to lift (0-based)", default=0, min=0
+    )
+    clip_end: IntProperty(
+        name="Clip End", description="Last frame of the clip to lift (0-based); -1 = the last", default=-1, min=-1
+    )
+    scene_start: IntProperty(name="Scene Start", description="Scene frame of the first lifted frame", default=1)
+    output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="ARMATURE")
+    set_scene: BoolProperty(
+        name="Set Scene",
+        description="Set the scene's camera, resolution, frame rate and frame range to the clip's",
+        default=True,
+    )
+    weights_path: StringProperty(
+        name="Weights",
+        description="Model weights (.safetensors) for this scene; empty = the add-on preferences' weights",
+        subtype="FILE_PATH",
+    )
+
+
+class LFM_Preferences(AddonPreferences):
+    """Add-on preferences: which weights and which backend."""
+
+    bl_idname = __package__
+
+    weights_path: StringProperty(
+        name="Weights",
+        description="Model weights (.safetensors); empty = the weights shipped with the add-on",
+        subtype="FILE_PATH",
+    )
+    backend: EnumProperty(name="Backend", items=BACKEND_ITEMS, default="AUTO")
+
+    def draw(self, context):
+        layout = self.layout
+        layout.prop(self, "weights_path")
+        if not self.weights_path:
+            found = "" if DEFAULT_WEIGHTS.is_file() else "  (not installed)"
+            layout.label(text=f"Shipped weights: {DEFAULT_WEIGHTS}{found}", icon="INFO")
+        layout.prop(self, "backend")
+
+
+def preferences(context) -> LFM_Preferences | None:
+    """This add-on's preferences, or None when it is not enabled as an add-on (e.g. classes registered by hand)."""
+    addon = context.preferences.addons.get(__package__)
+    return addon.preferences if addon is not None else None
+
+
+def weights_path(settings: LFM_SceneSettings, prefs: LFM_Preferences | None) -> str | None:
+    """The weights to use: the scene's override, else the preferences', else None (the shipped file)."""
+    for path in (settings.weights_path, prefs.weights_path if prefs is not None else ""):
+        if path:
+            return bpy.path.abspath(path)
+    return None
+
+
+def lift_settings(settings: LFM_SceneSettings, prefs: LFM_Preferences | None, scene_fps: float):
+    """The engine's :class:`~lfm_engine.pipeline.LiftSettings` for these properties."""
+    rig = None
+    if settings.rig == RIG_CUSTOM:
+        if not settings.rig_file:
+            raise LFMError("Rig is 'Custom Rig File' but no rig file is chosen")
+        rig = bpy.path.abspath(settings.rig_file)
+    elif settings.rig != RIG_FROM_FILE:
+        rig = settings.rig
+    size = (settings.image_width, settings.image_height)
+    return pipeline.LiftSettings(
+        rig=rig,
+        confidence_threshold=settings.confidence_threshold,
+        smoothing=SMOOTHING_METHODS[settings.smoothing],
+        smoothing_strength=settings.smoothing_strength,
+        height=settings.height or None,
+        focal_length=settings.focal_length or None,
+        image_size=size if all(size) else None,
+        fps=settings.fps or None,
+        frame_start=settings.clip_start,
+        frame_end=None if settings.clip_end < 0 else settings.clip_end,
+        weights=weights_path(settings, prefs),
+        backend=prefs.backend.lower() if prefs is not None else "auto",
+        default_fps=scene_fps,
+    )
+
+
+def register_properties() -> None:
+    bpy.types.Scene.lift_to_3d = PointerProperty(type=LFM_SceneSettings)
+
+
+def unregister_properties() -> None:
+    del bpy.types.Scene.lift_to_3d
+
+
+CLASSES = (LFM_SceneSettings, LFM_Preferences)

@@ -1,0 +1,114 @@
+"""Build the installable Blender extension: ``dist/lift_to_3d-<version>.zip``.
+
+Layout of the zip (what Blender's *Install from Disk* and ``bpy.ops.extensions.package_install_files`` expect)::
+
+    blender_manifest.toml, __init__.py, ...   the files of blender_addon/ at the top
+    lfm_engine/...                            the engine, vendored in the add-on package (blender_addon/engine.py)
+    lfm_engine/weights/*.safetensors          the trained weights, when present in lfm_engine/weights/
+
+The version is the manifest's. Entries are sorted and time-stamped 1980-01-01, so the same sources give the same
+zip. Inside Blender the engine runs its NumPy backend without extra packages and uses PyTorch (CUDA when available)
+when Blender's Python can import it.
+
+Usage: ``python build_addon.py [--out dist] [--no-weights] [--validate]`` (``--validate`` runs Blender's own
+extension validator from the bpy package on the zip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+ADDON = ROOT / "blender_addon"
+ENGINE = ROOT / "lfm_engine"
+#: Files of the engine that the add-on does not need.
+ENGINE_EXCLUDE = {"layouts/make_facemesh_json.py"}
+_SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ruff_cache"}
+_SKIP_SUFFIXES = {".pyc", ".pyo", ".tmp", ".blend1"}
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def manifest(path: Path = ADDON / "blender_manifest.toml") -> dict:
+    """The add-on's ``blender_manifest.toml``."""
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def _files(folder: Path, exclude: set[str] = frozenset()) -> list[Path]:
+    out = []
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if not p.is_file() or _SKIP_DIRS & set(rel.parts) or p.suffix in _SKIP_SUFFIXES or rel.as_posix() in exclude:
+            continue
+        out.append(p)
+    return out
+
+
+def zip_entries(include_weights: bool = True) -> list[tuple[str, Path]]:
+    """``(name in the zip, file)`` pairs, sorted by name."""
+    entries = [(p.relative_to(ADDON).as_posix(), p) for p in _files(ADDON)]
+    for p in _files(ENGINE, ENGINE_EXCLUDE):
+        rel = p.relative_to(ENGINE).as_posix()
+        if rel.startswith("weights/") and not (include_weights and p.suffix == ".safetensors"):
+            continue
+        if p.suffix not in (".py", ".json", ".safetensors"):
+            continue
+        entries.append((f"lfm_engine/{rel}", p))
+    names = [n for n, _ in entries]
+    if len(set(names)) != len(names):
+        raise SystemExit("build_addon: blender_addon/ must not hold its own lfm_engine/ (it is vendored at build)")
+    return sorted(entries)
+
+
+def build(out_dir: str | Path = ROOT / "dist", include_weights: bool = True) -> Path:
+    """Write the extension zip into ``out_dir``; returns its path."""
+    meta = manifest()
+    out = Path(out_dir) / f"{meta['id']}-{meta['version']}.zip"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, path in zip_entries(include_weights):
+            info = zipfile.ZipInfo(name, date_time=_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_STORED if path.suffix == ".safetensors" else zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())
+    tmp.replace(out)
+    return out
+
+
+def validate(zip_path: Path) -> None:
+    """Run Blender's extension validator (``bl_pkg/cli/blender_ext.py validate``) from the bpy package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("bpy")
+    if spec is None or spec.origin is None:
+        raise SystemExit("build_addon: --validate needs the bpy package")
+    tools = sorted(Path(spec.origin).parent.glob("*/scripts/addons_core/bl_pkg/cli/blender_ext.py"))
+    if not tools:
+        raise SystemExit("build_addon: Blender's extension validator was not found in the bpy package")
+    done = subprocess.run([sys.executable, str(tools[-1]), "validate", str(zip_path)], check=False)
+    if done.returncode:
+        raise SystemExit(f"build_addon: {zip_path} failed Blender's extension validation (see above)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(ROOT / "dist"), help="output folder (default: dist/)")
+    ap.add_argument("--no-weights", action="store_true", help="leave the weights out")
+    ap.add_argument("--validate", action="store_true", help="validate the zip with Blender's extension tool")
+    args = ap.parse_args(argv)
+    out = build(args.out, include_weights=not args.no_weights)
+    weights = [n for n, _ in zip_entries(not args.no_weights) if n.endswith(".safetensors")]
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB; weights: {', '.join(weights) or 'none'})")
+    if args.validate:
+        validate(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,379 @@
+"""The whole lift of one keypoint file, as plain arrays: read -> lift -> Blender world -> smoothing -> armature.
+
+This is what the Blender add-on's operator and batch script run (they only copy the result into Blender); nothing
+here imports ``bpy``.
+
+>>> result = run("clip_openpose_json/", LiftSettings(focal_length=1681.0, image_size=(1080, 1920)))
+>>> result.armature.quaternions.shape          # (T, J, 4)
+
+:func:`lift_steps` is the same as a generator that lifts a chunk of frames per step and yields progress, so a
+caller (a modal Blender operator) can keep its UI responsive and stop between chunks; :func:`run` drives it.
+
+The camera
+----------
+Pixels are the input's image coordinates. The principal point is the image centre. The image size is
+``LiftSettings.image_size``, else the file's, else guessed from the points (the smallest image that has the
+points' bounding box in its centre, i.e. ``max + min`` of the coordinates). When no focal length is known the lift
+uses a long lens, ``f = LONG_LENS_FACTOR * max(width, height)`` pixels (about 180 mm on a 36 mm sensor): the shape
+is then close to a weak-perspective (orthographic) lift and still projects exactly onto the footage through the
+camera made for it; :attr:`CameraModel.assumed` tells which.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import warnings
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import armature as arm
+from .errors import InputError, RigError
+from .io import Keypoints2D, read_keypoints
+from .layouts import available_rigs, get_rig
+from .lifter import Lifter
+from .rig import Rig
+
+#: Focal length assumed when none is known, in units of the image's larger side (a long lens, close to weak
+#: perspective).
+LONG_LENS_FACTOR = 5.0
+#: Sensor width (mm) of the Blender camera; the lens is ``focal_px * SENSOR_WIDTH_MM / image_width``.
+SENSOR_WIDTH_MM = 36.0
+#: Frames lifted per step of :func:`lift_steps` at most (steps are also bounded by the lifter's memory budget).
+MAX_CHUNK_FRAMES = 256
+
+
+@dataclass(frozen=True)
+class LiftSettings:
+    """What to lift and how; every field has a usable default.
+
+    Attributes:
+        rig: None or ``""``: the skeleton the file names (``Keypoints2D.rig()``); a standard layout name
+            (:func:`lfm_engine.available_rigs`); or the path of a ``.json`` rig file (``Rig.to_dict()`` format).
+        confidence_threshold: joints scoring at or below this are treated as missing.
+        smoothing: ``"none"``, ``"one_euro"`` or ``"savgol"`` (:func:`lfm_engine.armature.smooth`), applied to the
+            world points in metres before the armature is fitted.
+        smoothing_strength: 0 (light) to 1 (heavy).
+        height: the subject's size in metres; None: by the rig's category (1.75 m for people,
+            :func:`lfm_engine.armature.default_height`). People are measured by their vertical extent, other
+            subjects by the largest side of their bounding box.
+        focal_length: pinhole focal length in pixels; None: a long lens (see the module docs).
+        image_size: ``(width, height)`` pixels, overriding the file's.
+        fps: frames per second, overriding the file's.
+        default_fps: the frame rate smoothing assumes when neither ``fps`` nor the file gives one.
+        frame_start, frame_end: the clip frames to lift, 0-based indices into the file's frames, ``frame_end``
+            inclusive (None: to the end).
+        weights: weights file; None: the shipped ``lfm_engine/weights/lfm_v1.safetensors``.
+        backend: ``"auto"``, ``"torch"`` or ``"numpy"`` (see :class:`lfm_engine.Lifter`).
+        rest_frame: the frame (index into the lifted range) whose pose becomes the rest pose; None: the most
+            typical one (:func:`lfm_engine.armature.pick_rest_frame`).
+    """
+
+    rig: str | None = None
+    confidence_threshold: float = 0.1
+    smoothing: str = "none"
+    smoothing_strength: float = 0.5
+    height: float | None = None
+    focal_length: float | None = None
+    image_size: tuple[int, int] | None = None
+    fps: float | None = None
+    default_fps: float = 30.0
+    frame_start: int = 0
+    frame_end: int | None = None
+    weights: str | None = None
+    backend: str = "auto"
+    rest_frame: int | None = None
+
+
+@dataclass(frozen=True)
+class CameraModel:
+    """The pinhole camera of the footage, in pixels.
+
+    Attributes:
+        focal_length: pixels. principal_point: ``(cx, cy)`` pixels (the image centre).
+        image_size: ``(width, height)`` pixels.
+        assumed: True when the focal length is the long lens assumed for want of one.
+        image_size_known: False when the image size was guessed from the points.
+    """
+
+    focal_length: float
+    principal_point: tuple[float, float]
+    image_size: tuple[int, int]
+    assumed: bool = False
+    image_size_known: bool = True
+
+    @property
+    def lens_mm(self) -> float:
+        """Blender camera lens for a :data:`SENSOR_WIDTH_MM` sensor fitted to the image width."""
+        return self.focal_length * SENSOR_WIDTH_MM / self.image_size[0]
+
+    def project(self, points_camera: np.ndarray) -> np.ndarray:
+        """``(..., 3)`` camera-frame points to ``(..., 2)`` pixels."""
+        p = np.asarray(points_camera, dtype=np.float64)
+        return p[..., :2] / p[..., 2:3] * self.focal_length + np.asarray(self.principal_point)
+
+
+@dataclass(frozen=True, eq=False)
+class ClipResult:
+    """One lifted clip, ready to be written into Blender.
+
+    Attributes:
+        name: a name for the Blender objects (the file or folder name without extension).
+        source: the file or folder read.
+        rig: the skeleton (the armature uses its ``tree_parents()``).
+        points2d: ``(T, J, 2)`` input pixels of the lifted frames (NaN = missing).
+        visible: ``(T, J)`` bool: the joints the lift saw (finite and above the confidence threshold).
+        lifted: ``(T, J, 3)`` float32 camera frame, pixels (:meth:`Lifter.lift`; frames that could not be lifted
+            interpolated).
+        lifted_frames: ``(T,)`` bool: False for frames with fewer than two visible joints, filled by interpolation.
+        world: ``(T, J, 3)`` float64 Blender world, metres, after smoothing (before the constant-length fit).
+        armature: the armature and its keys (its ``joints`` are the constant-length ``world``).
+        camera: the camera the lift assumed.
+        fps: frames per second (the file's or the override), or None when unknown.
+        frame_offsets: ``(T,)`` int64 key times relative to the first lifted frame, in frames (from the file's
+            frame numbers, so gaps in a numbered sequence stay gaps).
+        frame_indices: ``(T,)`` the lifted frames' indices into the file's frames.
+        scale: metres per pixel unit of ``lifted`` (``world = scale * CAMERA_TO_WORLD @ lifted`` before smoothing).
+        height: the subject size used, metres.
+    """
+
+    name: str
+    source: str
+    rig: Rig
+    points2d: np.ndarray
+    visible: np.ndarray
+    lifted: np.ndarray
+    lifted_frames: np.ndarray
+    world: np.ndarray
+    armature: arm.ArmatureAnimation
+    camera: CameraModel
+    fps: float | None
+    frame_offsets: np.ndarray
+    frame_indices: np.ndarray
+    scale: float
+    height: float
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.points2d)
+
+    @property
+    def joint_names(self) -> tuple[str, ...]:
+        return self.rig.joint_names
+
+    def scene_frames(self, start: int = 1) -> np.ndarray:
+        """``(T,)`` Blender frame numbers of the keys when the first lifted frame goes to ``start``."""
+        return start + self.frame_offsets
+
+
+# ---------------------------------------------------------------------- pieces
+@functools.lru_cache(maxsize=4)
+def _cached_lifter(path: str | None, stamp: tuple, backend: str) -> Lifter:
+    return Lifter.from_pretrained(path, backend=backend)
+
+
+def load_lifter(weights: str | os.PathLike | None = None, backend: str = "auto") -> Lifter:
+    """A :class:`Lifter` for ``weights`` (None: the shipped file), cached while the file is unchanged."""
+    path = None if weights in (None, "") else str(Path(weights).expanduser())
+    stamp: tuple = ()
+    if path is not None:
+        try:
+            st = os.stat(path)
+            stamp = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = ("missing",)  # load_weights raises the proper error
+    return _cached_lifter(path, stamp, backend)
+
+
+def load_rig(spec: str | Rig | None, kp: Keypoints2D) -> Rig:
+    """The rig to use for ``kp``: ``spec`` (see :attr:`LiftSettings.rig`) or the file's own.
+
+    Raises:
+        RigError: an unknown layout name or an invalid rig file. InputError: the rig's joint count is not the file's.
+    """
+    if isinstance(spec, Rig):
+        rig = spec
+    elif spec in (None, ""):
+        rig = kp.rig()
+    elif spec in available_rigs() or not str(spec).lower().endswith(".json"):
+        rig = get_rig(str(spec))
+    else:
+        rig = read_rig_file(spec)
+    if rig.num_joints != kp.num_joints:
+        raise InputError(f"{kp.source}: rig {rig.name!r} has {rig.num_joints} joints but the file has "
+                         f"{kp.num_joints} per frame")  # fmt: skip
+    return rig
+
+
+def read_rig_file(path: str | os.PathLike) -> Rig:
+    """A rig from a JSON file holding :meth:`Rig.to_dict` (``joint_names`` and ``edges`` or ``parents``)."""
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RigError(f"{p}: cannot read the rig file ({exc.strerror or exc})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RigError(f"{p}: the rig file is not valid JSON ({exc})") from None
+    if not isinstance(doc, dict) or "joint_names" not in doc:
+        raise RigError(f"{p}: a rig file is a JSON object with 'joint_names' and 'edges' or 'parents'")
+    try:
+        return Rig.from_dict({"name": p.stem, **doc})
+    except RigError as exc:
+        raise RigError(f"{p}: {exc}") from None
+    except (TypeError, ValueError, KeyError) as exc:
+        raise RigError(f"{p}: invalid rig ({exc})") from None
+
+
+def camera_for(kp: Keypoints2D, settings: LiftSettings) -> CameraModel:
+    """The footage camera from the settings and the file (see the module docs)."""
+    size, known = settings.image_size or kp.image_size, True
+    if size is None:
+        known = False
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo = np.nanmin(kp.points, axis=(0, 1))
+            hi = np.nanmax(kp.points, axis=(0, 1))
+        if not np.isfinite(lo).all():
+            raise InputError(f"{kp.source}: no keypoint is present in any frame")
+        size = tuple(max(1, math.ceil(h + max(low, 0.0))) for low, h in zip(lo, hi, strict=True))
+    w, h = (round(float(v)) for v in size)
+    if w <= 0 or h <= 0:
+        raise InputError(f"image size must be positive, got {size!r}")
+    f = settings.focal_length
+    if f is not None and not (math.isfinite(f) and f > 0):
+        raise InputError(f"focal length must be a positive number of pixels, got {f!r}")
+    assumed = f is None
+    focal = float(f) if f is not None else LONG_LENS_FACTOR * max(w, h)
+    return CameraModel(focal, (w / 2.0, h / 2.0), (w, h), assumed, known)
+
+
+def _frame_range(settings: LiftSettings, T: int, src: str) -> np.ndarray:
+    start = int(settings.frame_start)
+    end = T - 1 if settings.frame_end is None or settings.frame_end < 0 else int(settings.frame_end)
+    if not 0 <= start < T:
+        raise InputError(f"{src}: start frame {start} is outside the clip (frames 0..{T - 1})")
+    end = min(end, T - 1)
+    if end < start:
+        raise InputError(f"{src}: end frame {end} is before start frame {start}")
+    return np.arange(start, end + 1)
+
+
+def liftable(points: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """``(T,)`` bool: frames with at least two distinct visible joints (what :meth:`Lifter.lift` accepts)."""
+    count = visible.sum(-1)
+    safe = np.where(visible[..., None], points, np.nan)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with no visible joint
+        spread = np.nanmax(safe, axis=1) - np.nanmin(safe, axis=1)  # (T, 2)
+    return (count >= 2) & (np.nan_to_num(spread, nan=0.0).max(-1) > 0)
+
+
+# ---------------------------------------------------------------------- the pipeline
+def lift_steps(
+    source: str | os.PathLike, settings: LiftSettings | None = None, *, lifter: Lifter | None = None
+) -> Generator[tuple[int, int], None, ClipResult]:
+    """Read, lift and fit one clip, one chunk of frames per step.
+
+    Yields ``(frames_done, frames_total)`` (frames to lift) before the first chunk and after each; returns
+    (``StopIteration.value``) the :class:`ClipResult`. Closing the generator cancels the work; nothing outside it
+    is changed.
+
+    Raises:
+        LFMError: unreadable input (:class:`InputError`), bad rig (:class:`RigError`), missing or invalid weights
+            (:class:`WeightsError`); each message names the file and what is wrong.
+    """
+    s = settings or LiftSettings()
+    src = str(source)
+    kp = read_keypoints(source, **({"fps": s.fps} if s.fps else {}))
+    rig = load_rig(s.rig, kp)
+    camera = camera_for(kp, s)
+    frames = _frame_range(s, kp.num_frames, src)
+    points = np.asarray(kp.points[frames], dtype=np.float64)  # (T, J, 2)
+    conf = np.asarray(kp.confidence[frames])
+    visible = np.isfinite(points).all(-1) & (conf > s.confidence_threshold)
+    ok = liftable(points, visible)
+    if not ok.any():
+        raise InputError(f"{src}: no frame in {frames[0]}..{frames[-1]} has two visible joints (confidence above "
+                         f"{s.confidence_threshold}); nothing to lift")  # fmt: skip
+    lifter = lifter or load_lifter(s.weights, s.backend)
+    T, J = points.shape[:2]
+    lifted = np.full((T, J, 3), np.nan, dtype=np.float32)
+    todo = np.flatnonzero(ok)
+    step = max(1, min(MAX_CHUNK_FRAMES, lifter._chunk(J)))
+    yield 0, len(todo)
+    for a in range(0, len(todo), step):
+        idx = todo[a : a + step]
+        lifted[idx] = lifter.lift(points[idx], edges=rig, mask=visible[idx], focal_length=camera.focal_length,
+                                  principal_point=camera.principal_point)  # fmt: skip
+        yield a + len(idx), len(todo)
+    notes = []
+    if not ok.all():
+        bad = frames[~ok]
+        notes.append(f"{bad.size} frame(s) with fewer than two visible joints were interpolated (first: {bad[0]})")
+        lifted = arm.fill_missing(lifted).astype(np.float32)
+    if camera.assumed:
+        notes.append(f"no focal length given: assumed a long lens ({camera.focal_length:.0f} px)")
+    if not camera.image_size_known:
+        notes.append(f"image size unknown: assumed {camera.image_size[0]}x{camera.image_size[1]} from the points")
+    vertical = rig.category == "human"
+    height = float(s.height) if s.height else arm.default_height(rig.category)
+    raw_world = arm.camera_to_world(lifted)
+    scale = height / arm.subject_extent(raw_world, vertical=vertical)
+    world = arm.smooth(raw_world * scale, kp.fps or s.default_fps, s.smoothing, s.smoothing_strength)
+    rest = None if s.rest_frame is None else int(s.rest_frame)
+    animation = arm.build_armature(world, rig, rest_frame=rest)
+    if kp.frame_ids is not None:
+        ids = np.asarray(kp.frame_ids[frames], dtype=np.int64)
+        offsets = ids - ids[0] if np.all(np.diff(ids) > 0) else np.arange(T)
+    else:
+        offsets = np.arange(T)
+    path = Path(src)
+    name = path.name if path.is_dir() else path.stem
+    return ClipResult(
+        name=name or "clip", source=src, rig=rig, points2d=points.astype(np.float32), visible=visible,
+        lifted=lifted, lifted_frames=ok, world=world, armature=animation, camera=camera, fps=kp.fps,
+        frame_offsets=offsets.astype(np.int64), frame_indices=frames, scale=float(scale), height=height,
+        notes=tuple(notes),
+    )  # fmt: skip
+
+
+def run(
+    source: str | os.PathLike,
+    settings: LiftSettings | None = None,
+    *,
+    lifter: Lifter | None = None,
+    progress: Callable[[int, int], object] | None = None,
+) -> ClipResult:
+    """:func:`lift_steps` run to the end; ``progress(done, total)`` after each step (raise from it to cancel)."""
+    steps = lift_steps(source, settings, lifter=lifter)
+    try:
+        while True:
+            done, total = next(steps)
+            if progress is not None:
+                progress(done, total)
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        steps.close()
+
+
+__all__ = [
+    "LONG_LENS_FACTOR",
+    "SENSOR_WIDTH_MM",
+    "CameraModel",
+    "ClipResult",
+    "LiftSettings",
+    "camera_for",
+    "lift_steps",
+    "liftable",
+    "load_lifter",
+    "load_rig",
+    "read_rig_file",
+    "run",
+]

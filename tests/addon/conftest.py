@@ -1,0 +1,53 @@
+"""Fixtures of the add-on tests: bpy from a factory-fresh empty file, the add-on registered, a random-weights file.
+
+The tests need the ``bpy`` module (``pip install bpy``); they are skipped without it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+from addon_helpers import CLIP  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def factory_startup():
+    """Every test starts from Blender's factory settings and an empty file."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    yield
+
+
+@pytest.fixture(scope="session")
+def weights_file(tmp_path_factory) -> Path:
+    """A small random-weights model (the real weights are not needed to test the add-on's plumbing)."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    from lfm_engine import ModelConfig, save_weights
+    from lfm_engine.model import LFMModel
+
+    torch.manual_seed(0)
+    config = ModelConfig(d_model=32, n_layers=1, n_heads=2, mlp_ratio=2, fourier_features=8, camera_alignment="direct")
+    path = tmp_path_factory.mktemp("weights") / "random.safetensors"
+    save_weights(path, config, LFMModel(config).state_dict(), training={"note": "random test weights"})
+    return path
+
+
+@pytest.fixture
+def addon():
+    """The add-on registered from the source tree (unregistered afterwards)."""
+    import blender_addon
+
+    blender_addon.register()
+    yield blender_addon
+    blender_addon.unregister()
+
+
+@pytest.fixture
+def clip():
+    if not CLIP.is_dir():
+        pytest.skip(f"{CLIP} is not present (../shared/data)")
+    return CLIP

@@ -1,0 +1,151 @@
+"""lfm_engine.pipeline: read -> lift in chunks -> Blender world -> armature, as plain arrays (no bpy)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from helpers import stick_figure_names, stick_figure_parents, stick_figure_poses
+
+from lfm_engine import InputError, RigError, get_rig, pipeline
+from lfm_engine import armature as arm
+from lfm_engine.io import Keypoints2D, write_keypoints_npz
+
+F, W, H = 1000.0, 1280, 720
+
+
+def _clip(tmp_path, rng, frames: int = 30, **kw) -> tuple:
+    """A projected stick-figure clip written as NPZ: (path, 2D points, ground-truth camera-frame 3D)."""
+    cam = stick_figure_poses(rng, frames) @ np.diag([1.0, -1.0, 1.0]) + [0.0, 0.0, 4.0]  # y down, 4 m away
+    uv = cam[..., :2] / cam[..., 2:] * F + [W / 2, H / 2]  # (T, J, 2)
+    names = stick_figure_names()
+    edges = [(p, j) for j, p in enumerate(stick_figure_parents()) if p >= 0]
+    kp = Keypoints2D(uv, None, names, edges, **({"image_size": (W, H), "fps": 30.0} | kw))
+    return write_keypoints_npz(kp, tmp_path / "clip.npz"), uv, cam
+
+
+@pytest.fixture
+def lifter(weights_file):
+    return pipeline.load_lifter(weights_file, "numpy")
+
+
+def test_run_shapes_camera_and_scale(tmp_path, rng, lifter):
+    path, uv, _ = _clip(tmp_path, rng)
+    result = pipeline.run(path, pipeline.LiftSettings(focal_length=F, height=1.6), lifter=lifter)
+    T, J = uv.shape[:2]
+    assert result.name == "clip" and result.num_frames == T and result.joint_names == tuple(stick_figure_names())
+    assert result.lifted.shape == (T, J, 3) and result.world.shape == (T, J, 3)
+    assert result.camera == pipeline.CameraModel(F, (W / 2, H / 2), (W, H))
+    assert result.camera.lens_mm == pytest.approx(F * 36 / W)
+    # The lift is exact through the pinhole, and the world is the lift rotated and scaled about the camera.
+    assert np.abs(result.camera.project(result.lifted) - uv).max() < 1e-2
+    assert np.allclose(result.world, result.scale * arm.camera_to_world(result.lifted), atol=1e-6)
+    assert arm.subject_extent(result.world, vertical=False) == pytest.approx(1.6)  # not a person: bounding box
+    assert np.allclose(result.armature.joints, arm.constant_length_points(result.world, result.armature.parents,
+                                                                          result.armature.lengths))  # fmt: skip
+    assert result.notes == () and result.scene_frames(5).tolist() == list(range(5, 5 + T))
+
+
+def test_chunks_equal_one_lift_and_report_progress(tmp_path, rng, lifter, monkeypatch):
+    path, uv, _ = _clip(tmp_path, rng, frames=25)
+    whole = lifter.lift(uv, edges=pipeline.load_rig(None, _read(path)), focal_length=F, principal_point=(W / 2, H / 2))
+    monkeypatch.setattr(pipeline, "MAX_CHUNK_FRAMES", 7)
+    seen = []
+    result = pipeline.run(
+        path, pipeline.LiftSettings(focal_length=F), lifter=lifter, progress=lambda d, t: seen.append((d, t))
+    )
+    assert seen == [(0, 25), (7, 25), (14, 25), (21, 25), (25, 25)]
+    assert np.allclose(result.lifted, whole, atol=1e-4)
+
+
+def test_closing_the_steps_cancels(tmp_path, rng, lifter):
+    path, _, _ = _clip(tmp_path, rng)
+    steps = pipeline.lift_steps(path, pipeline.LiftSettings(), lifter=lifter)
+    assert next(steps) == (0, 30)
+    steps.close()
+    with pytest.raises(StopIteration):
+        next(steps)
+    with pytest.raises(RuntimeError, match="cancel"):
+        pipeline.run(path, lifter=lifter, progress=lambda d, t: (_ for _ in ()).throw(RuntimeError("cancelled")))
+
+
+def test_unknown_focal_length_and_image_size(tmp_path, rng, lifter):
+    path, uv, _ = _clip(tmp_path, rng, image_size=None)
+    result = pipeline.run(path, lifter=lifter)
+    cam = result.camera
+    assert cam.assumed and not cam.image_size_known
+    lo, hi = np.nanmin(uv, axis=(0, 1)), np.nanmax(uv, axis=(0, 1))
+    assert np.allclose(cam.principal_point, (lo + hi) / 2, atol=1.0)  # the points are centred in the guessed image
+    assert cam.focal_length == pipeline.LONG_LENS_FACTOR * max(cam.image_size)
+    assert len(result.notes) == 2 and "long lens" in result.notes[0]
+    assert np.abs(cam.project(result.lifted) - uv).max() < 1e-2
+
+
+def test_frames_without_two_visible_joints_are_interpolated(tmp_path, rng, lifter):
+    _, uv, _ = _clip(tmp_path, rng)
+    uv[5] = np.nan
+    uv[6, 1:] = np.nan  # one joint left: not liftable
+    kp = Keypoints2D(uv, None, stick_figure_names(), [(p, j) for j, p in enumerate(stick_figure_parents()) if p >= 0],
+                     image_size=(W, H), fps=30.0)  # fmt: skip
+    result = pipeline.run(write_keypoints_npz(kp, tmp_path / "gaps.npz"), lifter=lifter)
+    assert result.lifted_frames.tolist() == [k not in (5, 6) for k in range(30)]
+    assert np.isfinite(result.lifted).all() and "2 frame(s)" in result.notes[0]
+    assert np.allclose(result.lifted[5], result.lifted[4] + (result.lifted[7] - result.lifted[4]) / 3, atol=1e-3)
+    uv[:] = np.nan
+    kp = Keypoints2D(uv, None, stick_figure_names(), None, image_size=(W, H))
+    with pytest.raises(InputError, match="nothing to lift"):
+        pipeline.run(write_keypoints_npz(kp, tmp_path / "empty.npz"), lifter=lifter)
+
+
+def test_frame_range_and_frame_numbers(tmp_path, rng, lifter):
+    path, uv, _ = _clip(tmp_path, rng, frame_ids=np.arange(30) * 2 + 100)  # every other frame of a sequence
+    result = pipeline.run(path, pipeline.LiftSettings(frame_start=3, frame_end=9), lifter=lifter)
+    assert result.frame_indices.tolist() == list(range(3, 10)) and np.allclose(result.points2d, uv[3:10])
+    assert result.scene_frames(1).tolist() == [1, 3, 5, 7, 9, 11, 13]
+    assert pipeline.run(path, pipeline.LiftSettings(frame_start=25, frame_end=99), lifter=lifter).num_frames == 5
+    for start, end, message in ((30, None, "outside the clip"), (5, 4, "before start frame")):
+        with pytest.raises(InputError, match=message):
+            pipeline.run(path, pipeline.LiftSettings(frame_start=start, frame_end=end), lifter=lifter)
+
+
+def test_rigs_from_layout_and_file(tmp_path, rng, lifter):
+    path, _, _ = _clip(tmp_path, rng)
+    rig_file = tmp_path / "stick.json"
+    rig_file.write_text(json.dumps({"joint_names": stick_figure_names(), "parents": stick_figure_parents(),
+                                    "category": "human"}))  # fmt: skip
+    result = pipeline.run(path, pipeline.LiftSettings(rig=str(rig_file)), lifter=lifter)
+    assert result.rig.name == "stick" and result.rig.category == "human" and result.height == 1.75
+    assert np.median(np.ptp(result.world[..., 2], axis=1)) == pytest.approx(1.75)  # people: vertical extent
+    with pytest.raises(InputError, match="has 17 joints but the file has 15"):
+        pipeline.run(path, pipeline.LiftSettings(rig="coco17"), lifter=lifter)
+    with pytest.raises(RigError, match="unknown"):
+        pipeline.run(path, pipeline.LiftSettings(rig="no_such_layout"), lifter=lifter)
+    rig_file.write_text("{not json")
+    with pytest.raises(RigError, match="not valid JSON"):
+        pipeline.run(path, pipeline.LiftSettings(rig=str(rig_file)), lifter=lifter)
+    with pytest.raises(RigError, match="cannot read"):
+        pipeline.run(path, pipeline.LiftSettings(rig=str(tmp_path / "missing.json")), lifter=lifter)
+
+
+def test_default_height_by_category(tmp_path, rng, lifter):
+    hand = get_rig("mediapipe_hand21")
+    uv = rng.uniform(300, 400, size=(6, 21, 2))
+    kp = Keypoints2D(uv, None, hand.joint_names, hand.edge_array(), image_size=(W, H), rig_name=hand.name)
+    result = pipeline.run(write_keypoints_npz(kp, tmp_path / "hand.npz"), lifter=lifter)
+    assert result.height == pytest.approx(0.19)
+    assert arm.subject_extent(result.world, vertical=False) == pytest.approx(0.19)
+
+
+def test_load_lifter_is_cached_and_checks_the_file(weights_file, tmp_path):
+    from lfm_engine import WeightsError
+
+    assert pipeline.load_lifter(weights_file, "numpy") is pipeline.load_lifter(str(weights_file), "numpy")
+    with pytest.raises(WeightsError):
+        pipeline.load_lifter(tmp_path / "missing.safetensors", "numpy")
+
+
+def _read(path):
+    from lfm_engine.io import read_keypoints
+
+    return read_keypoints(path)
