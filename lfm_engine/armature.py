@@ -26,10 +26,22 @@ One bone per joint, indexed like the joints:
   the rest rotation.
 
 Rest lengths are the clip's median bone lengths (NaN-robust). With constant lengths the joints cannot all land on
-the lifted points when the lifted lengths vary from frame to frame, so, from the root down, each child joint is
-put on the ray from its (already placed) parent joint towards its lifted position, at the rest length: the point
-at the rest length from the parent that is nearest to the lifted child (:func:`constant_length_points`). The
-rest pose is these constant-length joints at one frame (:func:`pick_rest_frame`).
+the lifted points when the lifted lengths vary from frame to frame, so each joint is re-placed from the root down,
+the child at the rest length from its already placed parent (:func:`constant_length_points`), in one of two ways
+(:data:`PLACEMENTS`):
+
+* ``"ray"`` (the default of :func:`build_armature` and the pipeline): a joint seen in the footage is put on its
+  camera ray, the line of the points that project onto its 2D keypoint, where that ray meets the sphere of radius
+  the rest length around the parent; of the two intersections, the one nearer the lifted joint along the ray (for a
+  pinhole: nearer its lifted depth). The armature then reprojects exactly onto the keypoints. When the bone is too
+  short to reach the ray the joint goes to the point of the sphere nearest the ray (it then misses its keypoint by
+  as little as the length allows). A visible root is moved onto its ray (the point of the ray nearest to it).
+  Joints without a ray (missing in that frame) are placed as with ``"direction"``.
+* ``"direction"``: the child goes on the ray from its parent towards its lifted position, at the rest length (the
+  point at that distance from the parent nearest to the lifted child). Roots keep their lifted position. Only the
+  root then reprojects exactly; the other joints move off their keypoints by what the length change needs.
+
+The rest pose is these constant-length joints at one frame (:func:`pick_rest_frame`).
 
 Rotations are Blender pose-bone ``rotation_quaternion`` values (w, x, y, z) in each bone's local rest frame,
 relative to its parent bone's pose (Blender's default inheritance). Each is the minimal rotation (no twist about
@@ -60,6 +72,8 @@ DEFAULT_SIZE = 1.0
 ROOT_BONE_FRACTION = 0.5
 #: Shortest bone made, in metres (Blender deletes zero-length bones).
 MIN_BONE_LENGTH = 1e-3
+#: How :func:`constant_length_points` places a joint at its bone's rest length (see the module docs).
+PLACEMENTS = ("ray", "direction")
 _EPS = 1e-12
 
 
@@ -164,35 +178,130 @@ def bone_lengths(points: np.ndarray, parents: Sequence[int]) -> np.ndarray:
     return out
 
 
-def constant_length_points(points: np.ndarray, parents: Sequence[int], lengths: np.ndarray | None = None) -> np.ndarray:
+def camera_rays(
+    points2d: np.ndarray,
+    focal_length: float,
+    principal_point: tuple[float, float],
+    visible: np.ndarray | None = None,
+) -> np.ndarray:
+    """Directions of the pinhole camera rays through 2D points, in the camera frame, for a camera at the origin.
+
+    Args:
+        points2d: ``(..., J, 2)`` pixels (x right, y down).
+        focal_length: pixels. principal_point: ``(cx, cy)`` pixels.
+        visible: ``(..., J)`` bool; False gives a NaN ray (no ray: the joint is placed by direction).
+
+    Returns:
+        ``(..., J, 3)`` float64 ``(u - cx, v - cy, f)`` (camera frame: x right, y down, z away; not unit length);
+        NaN where the point is not finite or not visible. :func:`camera_to_world` turns them into world directions.
+    """
+    uv = np.asarray(points2d, dtype=np.float64)
+    rays = np.concatenate([uv - np.asarray(principal_point, dtype=np.float64),
+                           np.full((*uv.shape[:-1], 1), float(focal_length))], -1)  # fmt: skip
+    ok = np.isfinite(rays).all(-1)
+    if visible is not None:
+        ok &= np.asarray(visible, dtype=bool)
+    return np.where(ok[..., None], rays, np.nan)
+
+
+def constant_length_points(
+    points: np.ndarray,
+    parents: Sequence[int],
+    lengths: np.ndarray | None = None,
+    *,
+    placement: str = "ray",
+    rays: np.ndarray | None = None,
+    ray_origins: np.ndarray | None = None,
+    return_status: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The lifted points re-placed with constant bone lengths, as the armature reproduces them.
 
-    Roots stay where they are. From the roots down, each joint ``j`` with parent ``p`` is put at
-    ``Q_p + L_j * (P_j - Q_p) / |P_j - Q_p|``: on the ray from its re-placed parent ``Q_p`` towards its lifted
-    position ``P_j``, at the rest length ``L_j`` (the point at that distance from ``Q_p`` nearest to ``P_j``).
-    When ``P_j`` coincides with ``Q_p`` the bone keeps its direction from the previous frame (or its mean direction).
+    From the roots down, each joint ``j`` with parent ``p`` is put at the rest length ``L_j`` from its re-placed
+    parent ``Q_p``:
+
+    * ``placement="ray"``, for a joint with a ray in that frame (``rays`` finite): on its camera ray
+      ``o + s d`` where the ray meets the sphere ``|X - Q_p| = L_j``; of the two intersections, the one whose ``s``
+      is nearer that of the lifted point ``P_j`` (its projection onto the ray; for a pinhole ``s`` is proportional to
+      the depth). When the ray misses the sphere (the bone is too short to reach it), ``Q_p + L_j * (C - Q_p) /
+      |C - Q_p|`` with ``C`` the point of the ray nearest to ``Q_p``: the point of the sphere nearest to the ray.
+      A root with a ray is moved to the point of its ray nearest to its lifted position.
+    * ``placement="direction"``, and for joints without a ray: ``Q_p + L_j * (P_j - Q_p) / |P_j - Q_p|``, on the ray
+      from the parent towards the lifted position (the point at that distance from ``Q_p`` nearest to ``P_j``);
+      roots stay where they are. When ``P_j`` coincides with ``Q_p`` the bone keeps its direction from the previous
+      frame (or its mean direction).
+
+    Rays: for a pinhole camera at the origin of the frame of ``points``, ``rays`` are the directions through the 2D
+    points (:func:`camera_rays`; rotated by :func:`camera_to_world` for world points) and ``ray_origins`` is None
+    (the origin). For weak perspective, ``rays`` are the view axis (camera ``(0, 0, 1)``, world ``(0, 1, 0)``) and
+    ``ray_origins`` the lifted points with their depth coordinate set to 0 (the lines parallel to the view axis
+    through the lifted x, y).
 
     Args:
         points: ``(T, J, 3)`` lifted points (any frame and unit); NaN propagates to the joint's subtree.
         parents: ``(J,)`` tree parents, -1 for roots.
         lengths: ``(J,)`` rest lengths (entries of roots are ignored); default :func:`bone_lengths`. A
             non-finite length of a non-root joint is refused.
+        placement: ``"ray"`` or ``"direction"`` (:data:`PLACEMENTS`). ``"ray"`` without ``rays`` places every joint
+            by direction.
+        rays: ``(T, J, 3)`` ray directions (any length), in the frame of ``points``; NaN (or zero) where a joint has
+            no ray (not seen in that frame).
+        ray_origins: ``(T, J, 3)`` or ``(3,)`` a point of each ray; default the origin (a pinhole camera there).
+        return_status: also return where the joints were put on their rays and where the rays were missed.
 
     Returns:
-        ``(T, J, 3)`` float64.
+        ``(T, J, 3)`` float64; with ``return_status``, also two ``(T, J)`` bool arrays: ``on_ray``, the joints put on
+        their ray (roots included), and ``misses``, the joints placed at the point of the sphere nearest to their ray
+        because the ray misses it (both all False with ``"direction"``).
     """
+    if placement not in PLACEMENTS:
+        raise InputError(f"unknown placement {placement!r}; use one of {', '.join(PLACEMENTS)}")
     p = np.asarray(points, dtype=np.float64)
     par = np.asarray(parents, dtype=np.int64)
     L = bone_lengths(p, par) if lengths is None else np.asarray(lengths, dtype=np.float64)
     out = p.copy()
+    misses = np.zeros(p.shape[:2], dtype=bool)
+    on_ray = np.zeros(p.shape[:2], dtype=bool)
+    use_rays = placement == "ray" and rays is not None
+    if use_rays:
+        d = np.asarray(rays, dtype=np.float64)
+        if d.shape != p.shape:
+            raise InputError(f"rays must have the points' shape {p.shape}, got {d.shape}")
+        with np.errstate(all="ignore"):
+            n = np.linalg.norm(d, axis=-1, keepdims=True)
+            has_ray = np.isfinite(n[..., 0]) & (n[..., 0] > _EPS)  # (T, J)
+            d = np.where(has_ray[..., None], d / np.where(has_ray[..., None], n, 1.0), 0.0)  # unit directions
+        o = np.zeros_like(p) if ray_origins is None else np.broadcast_to(np.asarray(ray_origins, np.float64), p.shape)
+        has_ray &= np.isfinite(o).all(-1)
     for j in tree_order(par):
         pj = par[j]
-        if pj < 0:
-            continue
-        if not np.isfinite(L[j]):
+        if pj >= 0 and not np.isfinite(L[j]):
             raise InputError(f"joint {j}: its bone has no finite length (never seen with its parent {pj})")
-        out[:, j] = out[:, pj] + L[j] * _directions(p[:, j] - out[:, pj])
-    return out
+        lifted = p[:, j]
+        placed = lifted if pj < 0 else out[:, pj] + L[j] * _directions(lifted - out[:, pj])
+        if use_rays:
+            oj, dj = o[:, j], d[:, j]  # (T, 3)
+            ok = has_ray[:, j] & np.isfinite(lifted).all(-1)
+            s_lifted = ((lifted - oj) * dj).sum(-1)  # (T,) the lifted joint along the ray
+            if pj < 0:
+                placed = np.where(ok[:, None], oj + s_lifted[:, None] * dj, placed)
+                on_ray[:, j] = ok
+            else:
+                centre = out[:, pj]
+                ok &= np.isfinite(centre).all(-1)
+                s0 = ((centre - oj) * dj).sum(-1)  # the ray's point nearest to the parent
+                foot = oj + s0[:, None] * dj
+                away = foot - centre  # (T, 3)
+                disc = L[j] ** 2 - (away * away).sum(-1)
+                hit = ok & (disc >= 0)
+                root = np.sqrt(np.maximum(disc, 0.0))
+                s = np.where(np.abs(s0 + root - s_lifted) <= np.abs(s0 - root - s_lifted), s0 + root, s0 - root)
+                crossing = oj + s[:, None] * dj
+                with np.errstate(all="ignore"):
+                    nearest = centre + L[j] * away / np.linalg.norm(away, axis=-1, keepdims=True)
+                placed = np.where(hit[:, None], crossing, np.where((ok & ~hit)[:, None], nearest, placed))
+                on_ray[:, j], misses[:, j] = hit, ok & ~hit
+        out[:, j] = placed
+    return (out, on_ray, misses) if return_status else out
 
 
 def _directions(v: np.ndarray) -> np.ndarray:
@@ -291,6 +400,11 @@ class ArmatureAnimation:
             (:func:`constant_length_points` of the input), metres.
         origin: ``(3,)`` world location of the armature object.
         rest_frame: the clip frame whose pose is the rest pose.
+        placement: how the joints were placed at constant lengths (:data:`PLACEMENTS`).
+        on_ray: ``(T, J)`` bool: joints placed on their camera ray (``"ray"`` placement, a ray given and reached;
+            roots with a ray included).
+        ray_misses: ``(T, J)`` bool: joints with a ray that their bone could not reach, placed at the point of the
+            sphere around their parent nearest to it.
     """
 
     bone_names: tuple[str, ...]
@@ -305,6 +419,9 @@ class ArmatureAnimation:
     joints: np.ndarray
     origin: np.ndarray
     rest_frame: int
+    placement: str = "direction"
+    on_ray: np.ndarray | None = None
+    ray_misses: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
@@ -325,17 +442,30 @@ class ArmatureAnimation:
         return self.heads + self.rest_matrices[:, :3, 1] * self.lengths[:, None]
 
 
-def build_armature(points_world: np.ndarray, rig: Rig, *, rest_frame: int | None = None) -> ArmatureAnimation:
+def build_armature(
+    points_world: np.ndarray,
+    rig: Rig,
+    *,
+    rest_frame: int | None = None,
+    placement: str = "ray",
+    rays: np.ndarray | None = None,
+    ray_origins: np.ndarray | None = None,
+) -> ArmatureAnimation:
     """The armature animation that reproduces ``points_world`` with constant bone lengths.
 
     Args:
         points_world: ``(T, J, 3)`` Blender world points, metres (:func:`to_blender_world`); must be finite.
         rig: the skeleton; its :meth:`~lfm_engine.rig.Rig.tree_parents` give the bones.
         rest_frame: the frame whose (constant-length) pose is the rest pose; default :func:`pick_rest_frame`.
+        placement: ``"ray"`` (default) or ``"direction"``: how joints are put at their rest lengths
+            (:func:`constant_length_points`).
+        rays: ``(T, J, 3)`` world directions of the camera rays through the joints' 2D points (camera at the world
+            origin: ``camera_to_world(camera_rays(...))``), NaN for joints not seen; None: no joint has a ray.
+        ray_origins: see :func:`constant_length_points` (weak perspective); None for a pinhole at the origin.
 
     Returns:
-        :class:`ArmatureAnimation`; its ``joints`` are ``constant_length_points(points_world, parents)`` with
-        lengths at least :data:`MIN_BONE_LENGTH`.
+        :class:`ArmatureAnimation`; its ``joints`` are ``constant_length_points(points_world, parents, lengths,
+        placement=placement, rays=rays, ray_origins=ray_origins)`` with lengths at least :data:`MIN_BONE_LENGTH`.
     """
     p = np.asarray(points_world, dtype=np.float64)
     if p.ndim != 3 or p.shape[-1] != 3 or len(p) == 0:
@@ -352,7 +482,9 @@ def build_armature(points_world: np.ndarray, rig: Rig, *, rest_frame: int | None
     is_root = par < 0
     child = np.flatnonzero(~is_root)
     lengths = np.maximum(np.nan_to_num(bone_lengths(p, par), nan=MIN_BONE_LENGTH), MIN_BONE_LENGTH)
-    joints = constant_length_points(p, par, lengths)  # (T, J, 3)
+    joints, on_ray, misses = constant_length_points(
+        p, par, lengths, placement=placement, rays=rays, ray_origins=ray_origins, return_status=True
+    )  # (T, J, 3), (T, J), (T, J)
     if rest_frame is None:
         rest_frame = pick_rest_frame(joints, par)
     if not -T <= rest_frame < T:
@@ -396,7 +528,7 @@ def build_armature(points_world: np.ndarray, rig: Rig, *, rest_frame: int | None
     return ArmatureAnimation(
         bone_names=tuple(rig.joint_names), parents=par, order=order, is_root=is_root, connected=connected,
         lengths=lengths, rest_matrices=rest_mat, quaternions=quats, locations=locations, joints=joints,
-        origin=origin, rest_frame=rest_frame,
+        origin=origin, rest_frame=rest_frame, placement=placement, on_ray=on_ray, ray_misses=misses,
     )  # fmt: skip
 
 

@@ -72,6 +72,11 @@ class LiftSettings:
         backend: ``"auto"``, ``"torch"`` or ``"numpy"`` (see :class:`lfm_engine.Lifter`).
         rest_frame: the frame (index into the lifted range) whose pose becomes the rest pose; None: the most
             typical one (:func:`lfm_engine.armature.pick_rest_frame`).
+        placement: how the armature keeps its bones at constant lengths
+            (:func:`lfm_engine.armature.constant_length_points`): ``"ray"`` keeps every visible joint on its camera
+            ray, so that the armature reprojects onto the keypoints (with smoothing: onto the smoothed points'
+            projections, so that the smoothing is kept); ``"direction"`` puts each joint on the line from its parent
+            towards its lifted position.
     """
 
     rig: str | None = None
@@ -88,6 +93,7 @@ class LiftSettings:
     weights: str | None = None
     backend: str = "auto"
     rest_frame: int | None = None
+    placement: str = "ray"
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,8 @@ class ClipResult:
             interpolated).
         lifted_frames: ``(T,)`` bool: False for frames with fewer than two visible joints, filled by interpolation.
         world: ``(T, J, 3)`` float64 Blender world, metres, after smoothing (before the constant-length fit).
-        armature: the armature and its keys (its ``joints`` are the constant-length ``world``).
+        armature: the armature and its keys (its ``joints`` are the constant-length ``world``; with the ``"ray"``
+            placement every visible joint whose bone reaches its camera ray reprojects onto its keypoint).
         camera: the camera the lift assumed.
         fps: frames per second (the file's or the override), or None when unknown.
         frame_offsets: ``(T,)`` int64 key times relative to the first lifted frame, in frames (from the file's
@@ -290,6 +297,8 @@ def lift_steps(
     """
     s = settings or LiftSettings()
     src = str(source)
+    if s.placement not in arm.PLACEMENTS:
+        raise InputError(f"unknown placement {s.placement!r}; use one of {', '.join(arm.PLACEMENTS)}")
     kp = read_keypoints(source, **({"fps": s.fps} if s.fps else {}))
     rig = load_rig(s.rig, kp)
     camera = camera_for(kp, s)
@@ -327,7 +336,16 @@ def lift_steps(
     scale = height / arm.subject_extent(raw_world, vertical=vertical)
     world = arm.smooth(raw_world * scale, kp.fps or s.default_fps, s.smoothing, s.smoothing_strength)
     rest = None if s.rest_frame is None else int(s.rest_frame)
-    animation = arm.build_armature(world, rig, rest_frame=rest)
+    rays = None
+    if s.placement == "ray":
+        # The rays through the keypoints; with smoothing, through the smoothed points' projections.
+        track = points if s.smoothing == "none" else camera.project(arm.world_to_camera(world))
+        rays = arm.camera_to_world(arm.camera_rays(track, camera.focal_length, camera.principal_point, visible))
+    animation = arm.build_armature(world, rig, rest_frame=rest, placement=s.placement, rays=rays)
+    misses = int(animation.ray_misses.sum())
+    if misses:
+        notes.append(f"{misses} joint-frame(s) could not reach their camera ray at their bone length (placed as near "
+                     "to it as the length allows)")  # fmt: skip
     if kp.frame_ids is not None:
         ids = np.asarray(kp.frame_ids[frames], dtype=np.int64)
         offsets = ids - ids[0] if np.all(np.diff(ids) > 0) else np.arange(T)

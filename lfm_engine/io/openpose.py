@@ -3,9 +3,11 @@
 Each file holds ``{"people": [{"pose_keypoints_2d": [x, y, c, ...], "hand_left_keypoints_2d": [...],
 "hand_right_keypoints_2d": [...], "face_keypoints_2d": [...]}, ...]}``. Frames are sorted by the last number in
 the file name (``cam01.0042.json``, ``video_000000000042_keypoints.json``). The body model comes from the number
-of body values: 75 = BODY_25, 54 = COCO 18 (other counts get generic names and no edges). Hands (21 points each)
-and face (70 points) are appended, as body, left hand, right hand, face, when any person in any frame has them.
-OpenPose writes ``0, 0, 0`` for a joint it did not find: those become NaN with confidence 0.
+of body values: 75 = BODY_25 or BODY_25B (told apart by the points' geometry, :func:`guess_body25_layout`, or named
+with ``layout=``), 54 = COCO 18 (other counts get generic names and no edges). Hands (21 points each) and face
+(70 points) are appended, as body, left hand, right hand, face, when any person in any frame has them. OpenPose
+writes ``0, 0, 0`` for a joint it did not find, and sometimes a point with one coordinate exactly 0 and a nonzero
+confidence (a point it could not place): a point with ``x == 0`` or ``y == 0`` becomes NaN with confidence 0.
 
 When a frame holds several people one person is followed (:func:`lfm_engine.io.tracking.follow_track`), using
 the body joints to match.
@@ -14,6 +16,7 @@ the body joints to match.
 from __future__ import annotations
 
 import itertools
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +31,15 @@ PARTS = (
     ("hand_right_keypoints_2d", 21, 46),
     ("face_keypoints_2d", 70, 67),
 )
-#: Body models by their point count.
+#: Body models by their point count (25 points: BODY_25 unless the geometry says BODY_25B).
 BODY_MODELS = {25: "openpose_body25", 18: "openpose_coco18"}
+#: The values of ``read_openpose(layout=...)``: the body model's layout name (:func:`lfm_engine.get_rig`).
+LAYOUTS = {"body25": "openpose_body25", "body25b": "openpose_body25b", "coco18": "openpose_coco18"}
+#: Body points per layout of :data:`LAYOUTS`.
+LAYOUT_POINTS = {"openpose_body25": 25, "openpose_body25b": 25, "openpose_coco18": 18}
+#: :func:`guess_body25_layout` says BODY_25B only when BODY_25's midpoints are off by this many times more than
+#: BODY_25B's eyes are from its nose.
+BODY25B_MARGIN = 3.0
 
 
 def openpose_files(folder: Path) -> list[Path]:
@@ -61,6 +71,7 @@ def read_openpose(
     face: bool | None = None,
     image_size: tuple[int, int] | None = None,
     fps: float | None = None,
+    layout: str | None = None,
 ) -> Keypoints2D:
     """Read an OpenPose JSON folder (or one file) and follow one person.
 
@@ -73,9 +84,12 @@ def read_openpose(
         hands, face: include the hand / face points; None includes them when the files have them.
         image_size: ``(width, height)``, which OpenPose does not record.
         fps: frame rate, which OpenPose does not record.
+        layout: the body model, ``"body25"``, ``"body25b"`` or ``"coco18"`` (:data:`LAYOUTS`; the layout names
+            ``"openpose_body25"`` ... are accepted too); None: from the point count, and for 25 points from the
+            geometry (:func:`guess_body25_layout`). A layout whose point count is not the files' is an error.
 
     Returns:
-        :class:`Keypoints2D` with ``rig_name`` ``openpose_body25``, ``openpose_coco18`` or
+        :class:`Keypoints2D` with ``rig_name`` ``openpose_body25``, ``openpose_body25b``, ``openpose_coco18`` or
         ``openpose_body25_hands_face`` (other combinations of parts have no standard name), and ``frame_ids`` the
         numbers in the file names.
     """
@@ -86,7 +100,7 @@ def read_openpose(
     docs = [load_json(f) for f in files]
     return parse_openpose(
         docs, files, source=str(p), person=person, gate=gate, merge_fragments=merge_fragments, hands=hands,
-        face=face, image_size=image_size, fps=fps,
+        face=face, image_size=image_size, fps=fps, layout=layout,
     )  # fmt: skip
 
 
@@ -102,10 +116,15 @@ def parse_openpose(
     face: bool | None = None,
     image_size: tuple[int, int] | None = None,
     fps: float | None = None,
+    layout: str | None = None,
 ) -> Keypoints2D:
     """:func:`read_openpose` on already parsed JSON documents (one per file, in frame order)."""
+    body = layout_name(layout, source)
     people = [_people(doc, f) for doc, f in zip(docs, files, strict=True)]
     n_body = _body_count(people, files, source)
+    if body is not None and LAYOUT_POINTS[body] != n_body:
+        raise InputError(f"{source}: layout {layout!r} has {LAYOUT_POINTS[body]} body points but the files have "
+                         f"{n_body} per person")  # fmt: skip
     wanted = {"hand_left_keypoints_2d": hands, "hand_right_keypoints_2d": hands, "face_keypoints_2d": face}
     parts = [
         (key, n, first)
@@ -121,7 +140,7 @@ def parse_openpose(
             for key, n, _ in parts:
                 arr[i, offset : offset + n] = _values(who.get(key), n, f, i, key)
                 offset += n
-        missing = ~(arr[..., 2] > 0) | ((arr[..., 0] == 0) & (arr[..., 1] == 0))
+        missing = ~(arr[..., 2] > 0) | (arr[..., 0] == 0) | (arr[..., 1] == 0)  # 0 on either axis: not found
         xy = np.where(missing[..., None], np.nan, arr[..., :2])
         frames.append(xy)
         scores.append(np.where(missing, 0.0, np.clip(arr[..., 2], 0.0, 1.0)))
@@ -129,7 +148,9 @@ def parse_openpose(
         frames, scores, person=person, gate=gate, merge_fragments=merge_fragments, match_joints=np.arange(n_body),
         source=source, frame_labels=[f.name for f in files],
     )  # fmt: skip
-    names, edges, rig_name = openpose_layout(n_body, [key for key, _, _ in parts])
+    if body is None and n_body == 25:  # the model is the files', so every detection of every frame has a say
+        body = guess_body25_layout(np.concatenate([xy[:, :25] for xy in frames]))
+    names, edges, rig_name = openpose_layout(n_body, [key for key, _, _ in parts], body=body)
     numbers = [trailing_number(f.stem) for f in files]
     ids = None if any(n is None for n in numbers) or len(files) == 1 else np.asarray(numbers)
     return Keypoints2D(
@@ -138,24 +159,78 @@ def parse_openpose(
     )  # fmt: skip
 
 
-def openpose_layout(n_body: int, parts: list[str]) -> tuple[tuple[str, ...], np.ndarray, str | None]:
+def layout_name(layout: str | None, source: str = "") -> str | None:
+    """The layout name (a key of :data:`LAYOUT_POINTS`) of a ``layout=`` argument, None for None.
+
+    Accepts the keys and values of :data:`LAYOUTS`, in any case, with or without ``_``/``-`` (``"BODY_25B"``).
+    """
+    if layout is None:
+        return None
+    key = str(layout).strip().lower().replace("-", "").replace("_", "").replace(" ", "").removeprefix("openpose")
+    key = {"coco": "coco18"}.get(key, key)
+    if key not in LAYOUTS:
+        where = f"{source}: " if source else ""
+        raise InputError(f"{where}unknown OpenPose layout {layout!r}; use one of {', '.join(LAYOUTS)} (or None)")
+    return LAYOUTS[key]
+
+
+def guess_body25_layout(points: np.ndarray) -> str:
+    """``"openpose_body25"`` or ``"openpose_body25b"`` for 25-point OpenPose bodies, from their geometry.
+
+    The two models have 25 points in different orders. BODY_25 puts ``Neck`` (1) at the midpoint of the shoulders
+    (2, 5) and ``MidHip`` (8) at the midpoint of the hips (9, 12); in BODY_25B, 1 and 2 are the eyes, next to the
+    nose (0). Per body, with ``s`` the larger side of the bounding box of its points:
+
+    * ``r25 = max(|P1 - (P2 + P5) / 2|, |P8 - (P9 + P12) / 2|) / s``: about 0 for BODY_25 (each term where its
+      three points are present);
+    * ``r25b = max(|P1 - P0|, |P2 - P0|) / s``: small for BODY_25B (eye to nose), about a head-to-shoulder
+      distance for BODY_25 (neck or shoulder to nose).
+
+    BODY_25B when the medians over the bodies that have those points satisfy ``r25 > BODY25B_MARGIN * r25b``;
+    BODY_25 otherwise, and when no body has the points (undecidable).
+
+    Args:
+        points: ``(N, 25, 2)`` pixels, NaN where missing: the bodies of every detection (person and frame).
+    """
+    p = np.asarray(points, dtype=np.float64)
+    if p.ndim != 3 or p.shape[1:] != (25, 2):
+        raise InputError(f"guess_body25_layout needs (N, 25, 2) points, got {p.shape}")
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # bodies or relations with nothing present
+        size = np.nanmax(np.nanmax(p, axis=1) - np.nanmin(p, axis=1), axis=-1)  # (N,)
+        size = np.where(size > 0, size, np.nan)
+
+        def dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return np.linalg.norm(a - b, axis=-1) / size
+
+        r25 = np.fmax(dist(p[:, 1], (p[:, 2] + p[:, 5]) / 2), dist(p[:, 8], (p[:, 9] + p[:, 12]) / 2))
+        r25b = np.fmax(dist(p[:, 1], p[:, 0]), dist(p[:, 2], p[:, 0]))
+        m25, m25b = np.nanmedian(r25), np.nanmedian(r25b)
+    if np.isfinite(m25) and np.isfinite(m25b) and m25 > BODY25B_MARGIN * m25b:
+        return "openpose_body25b"
+    return "openpose_body25"
+
+
+def openpose_layout(
+    n_body: int, parts: list[str], body: str | None = None
+) -> tuple[tuple[str, ...], np.ndarray, str | None]:
     """Joint names, edges and standard layout name for a body of ``n_body`` points plus the JSON ``parts``
-    (keys of :data:`PARTS`, in that order). Hand and face names and links are those of
-    ``openpose_body25_hands_face``, whatever the body model."""
+    (keys of :data:`PARTS`, in that order). ``body``: the body's layout name (default :data:`BODY_MODELS`). Hand and
+    face names and links are those of ``openpose_body25_hands_face``, whatever the body model."""
     from ..layouts import get_rig
 
-    if n_body not in BODY_MODELS:
+    if body is None and n_body not in BODY_MODELS:
         if parts:
             raise InputError(f"OpenPose hands or face with a {n_body}-point body model are not supported")
         return generic_names(n_body), np.zeros((0, 2), np.int64), None
-    body = get_rig(BODY_MODELS[n_body])
+    body_rig = get_rig(body or BODY_MODELS[n_body])
     if not parts:
-        return body.joint_names, body.edge_array(), body.name
+        return body_rig.joint_names, body_rig.edge_array(), body_rig.name
     full = get_rig("openpose_body25_hands_face")
-    if n_body == 25 and len(parts) == len(PARTS):
+    if body_rig.name == "openpose_body25" and len(parts) == len(PARTS):
         return full.joint_names, full.edge_array(), full.name
     extra = [i for key, n, first in PARTS if key in parts for i in range(first, first + n)]
-    names = (*body.joint_names, *(full.joint_names[i] for i in extra))
+    names = (*body_rig.joint_names, *(full.joint_names[i] for i in extra))
     index = {n: i for i, n in enumerate(names)}
     full_names = full.joint_names
     links = [
@@ -163,7 +238,7 @@ def openpose_layout(n_body: int, parts: list[str]) -> tuple[tuple[str, ...], np.
         for a, b in full.edges
         if max(a, b) >= 25 and full_names[a] in index and full_names[b] in index
     ]
-    return names, np.asarray([*body.edges, *links], dtype=np.int64), None
+    return names, np.asarray([*body_rig.edges, *links], dtype=np.int64), None
 
 
 def _people(doc, f: Path) -> list[dict]:

@@ -40,6 +40,9 @@ __all__ = [
     "HAND21_EDGES",
     "MEDIAPIPE_HAND21_JOINTS",
     "MEDIAPIPE_POSE33_JOINTS",
+    "OPENPOSE_BODY25B_JOINTS",
+    "OPENPOSE_BODY25B_LINKS",
+    "OPENPOSE_BODY25B_PAIRS",
     "OPENPOSE_BODY25_JOINTS",
     "OPENPOSE_BODY25_PAIRS",
     "OPENPOSE_COCO18_JOINTS",
@@ -241,6 +244,28 @@ OPENPOSE_BODY25_PAIRS: tuple[tuple[int, int], ...] = (
     (11, 24),
 )  # fmt: skip
 
+#: OpenPose's experimental BODY_25B (``POSE_BODY_25B_BODY_PARTS``, openpose_train's experimental models; Pose2Sim's
+#: default OpenPose model): COCO's 17 joints in COCO's order, then ``UpperNeck`` and ``HeadTop`` (MPII's), then the
+#: six foot points of BODY_25. No ``Neck`` or ``MidHip``.
+OPENPOSE_BODY25B_JOINTS: tuple[str, ...] = (
+    "Nose", "LEye", "REye", "LEar", "REar", "LShoulder", "RShoulder", "LElbow", "RElbow", "LWrist", "RWrist",
+    "LHip", "RHip", "LKnee", "RKnee", "LAnkle", "RAnkle", "UpperNeck", "HeadTop",
+    "LBigToe", "LSmallToe", "LHeel", "RBigToe", "RSmallToe", "RHeel",
+)  # fmt: skip
+
+#: OpenPose ``POSE_BODY_25B_PAIRS_RENDER_GPU`` (poseParametersRender.hpp): 24 links. The face (nose, eyes, ears) is
+#: not linked to the body, and the shoulders, UpperNeck and hips form a loop.
+OPENPOSE_BODY25B_PAIRS: tuple[tuple[int, int], ...] = (
+    (0, 1), (0, 2), (1, 3), (2, 4), (5, 7), (6, 8), (7, 9), (8, 10), (5, 11), (6, 12), (11, 13), (12, 14),
+    (13, 15), (14, 16), (15, 19), (19, 20), (15, 21), (16, 22), (22, 23), (16, 24), (5, 17), (6, 17), (17, 18),
+    (11, 12),
+)  # fmt: skip
+
+#: The links of the ``openpose_body25b`` layout: the rendered pairs plus ``UpperNeck``-``Nose`` (ours, not
+#: OpenPose's; Pose2Sim's tree also hangs the nose off the neck, through ``HeadTop``), which joins the face to the
+#: body.
+OPENPOSE_BODY25B_LINKS: tuple[tuple[int, int], ...] = (*OPENPOSE_BODY25B_PAIRS, (17, 0))
+
 OPENPOSE_COCO18_JOINTS: tuple[str, ...] = (
     "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
     "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye", "REar", "LEar",
@@ -269,6 +294,16 @@ def _openpose_body25() -> Rig:
     return Rig.from_edges(
         OPENPOSE_BODY25_JOINTS, OPENPOSE_BODY25_PAIRS, name="openpose_body25", category="human", root="MidHip"
     )
+
+
+@_layout("openpose_body25b", "body25b", "body_25b", "openpose_body_25b")
+def _openpose_body25b() -> Rig:
+    """OpenPose's experimental BODY_25B (Hidalgo et al., ICCV 2019; the default of Pose2Sim): 25 joints
+    (:data:`OPENPOSE_BODY25B_JOINTS`) and :data:`OPENPOSE_BODY25B_LINKS` (the 24 rendered pairs and
+    ``UpperNeck``-``Nose``). A graph, not a tree: shoulders, UpperNeck and hips form a loop. 11 left/right
+    pairs. Same point count as BODY_25 but another order: :func:`lfm_engine.io.read_openpose` tells them apart by
+    the points' geometry."""
+    return Rig.from_edges(OPENPOSE_BODY25B_JOINTS, OPENPOSE_BODY25B_LINKS, name="openpose_body25b", category="human")
 
 
 @_layout("openpose_coco18", "coco18", "openpose_coco", "openpose_coco_18")

@@ -13,8 +13,8 @@ HERE = Path(__file__).resolve().parent
 #: The real OpenPose clip: 100 frames, 1080x1920 portrait, 60 fps; the file names neither size nor rate.
 CLIP = SHARED_DATA / "footage" / "pose2sim_balancing" / "cam01_openpose_json"
 #: The clip's detector wrote OpenPose's BODY_25B layout (UpperNeck and HeadTop at 17 and 18, no MidHip), which
-#: the reader cannot tell from BODY_25 by the point count; the tests lift it with this rig file.
-BODY25B = HERE / "data" / "openpose_body25b.json"
+#: the reader tells from BODY_25 by the points' geometry; the tests name it all the same.
+RIG = "openpose_body25b"
 #: The camera of the clip: cam_01 of the Pose2Sim demo calibration (Calib_scene.toml: fx = fy = 1681 px for a
 #: 1088x1920 sensor); the principal point is taken as the image centre. The same phone-style camera as
 #: f = 0.875 x the image height.
@@ -27,7 +27,7 @@ def clip_settings(weights, **kw):
     """The engine settings the tests lift the real clip with (what the panel below sets)."""
     from lfm_engine.pipeline import LiftSettings
 
-    return LiftSettings(rig=str(BODY25B), focal_length=CLIP_FOCAL, image_size=CLIP_SIZE, fps=CLIP_FPS,
+    return LiftSettings(rig=RIG, focal_length=CLIP_FOCAL, image_size=CLIP_SIZE, fps=CLIP_FPS,
                         weights=str(weights), **kw)  # fmt: skip
 
 
@@ -35,8 +35,7 @@ def set_panel(scene, source, weights, **kw) -> None:
     """Fill the panel's settings for the real clip (keyword arguments override)."""
     s = scene.lift_to_3d
     s.source_path = str(source)
-    s.rig = "CUSTOM"
-    s.rig_file = str(BODY25B)
+    s.rig = RIG
     s.focal_length = CLIP_FOCAL
     s.image_width, s.image_height = CLIP_SIZE
     s.fps = CLIP_FPS

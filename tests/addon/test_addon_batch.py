@@ -9,14 +9,14 @@ import sys
 
 import bpy
 import numpy as np
-from addon_helpers import BODY25B, CLIP_FOCAL, HERE, fcurves_of
+from addon_helpers import CLIP_FOCAL, HERE, RIG, fcurves_of
 
 ROOT = HERE.parents[1]
 
 
 def _args(weights, *inputs, out, extra=()):
     return ["--input", *map(str, inputs), "--output", str(out), "--weights", str(weights), "--backend", "numpy",
-            "--rig", str(BODY25B), "--focal-length", str(CLIP_FOCAL), "--image-size", "1080", "1920", "--fps", "60",
+            "--rig", RIG, "--focal-length", str(CLIP_FOCAL), "--image-size", "1080", "1920", "--fps", "60",
             *extra]  # fmt: skip
 
 

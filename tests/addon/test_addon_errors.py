@@ -43,7 +43,7 @@ def test_corrupt_input_changes_nothing_and_reports(addon, clip, weights_file, tm
     [
         ({"weights_path": "/nonexistent/w.safetensors"}, "w.safetensors"),
         ({"rig": "coco17"}, "has 17 joints but the file has 25"),
-        ({"rig_file": ""}, "no rig file is chosen"),
+        ({"rig": "CUSTOM", "rig_file": ""}, "no rig file is chosen"),
         ({"clip_start": 500}, "start frame 500 is outside the clip"),
     ],
 )

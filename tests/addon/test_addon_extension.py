@@ -9,7 +9,7 @@ import sys
 import zipfile
 
 import pytest
-from addon_helpers import BODY25B, CLIP_FOCAL, HERE
+from addon_helpers import CLIP_FOCAL, HERE, RIG
 
 import build_addon  # the repository root is on sys.path (tests/conftest.py)
 
@@ -25,7 +25,7 @@ assert installed == {"FINISHED"}, installed
 prefs = bpy.context.preferences.addons["bl_ext.user_default.lift_to_3d"].preferences
 prefs.weights_path, prefs.backend = weights, "NUMPY"
 s = bpy.context.scene.lift_to_3d
-s.source_path, s.rig, s.rig_file, s.focal_length = clip, "CUSTOM", rig, float(focal)
+s.source_path, s.rig, s.focal_length = clip, rig, float(focal)
 s.image_width, s.image_height, s.fps = 1080, 1920, 60
 outcome = bpy.ops.lfm.lift()
 arm = [o for o in bpy.data.objects if o.type == "ARMATURE"]
@@ -73,7 +73,7 @@ def test_zip_passes_blenders_validator(extension_zip):
 
 def test_zip_installs_and_lifts_in_a_fresh_blender(extension_zip, clip, weights_file, tmp_path):
     env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "blender_user"), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-c", INSTALL_AND_LIFT, str(extension_zip), str(clip), str(BODY25B), str(weights_file),
+    cmd = [sys.executable, "-c", INSTALL_AND_LIFT, str(extension_zip), str(clip), RIG, str(weights_file),
            str(CLIP_FOCAL)]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]

@@ -11,11 +11,11 @@ import dataclasses
 import bpy
 import numpy as np
 import pytest
-from addon_helpers import CLIP_FOCAL, CLIP_FPS, CLIP_SIZE, clip_settings, fcurves_of, set_panel
+from addon_helpers import CLIP_FOCAL, CLIP_FPS, CLIP_SIZE, RIG, clip_settings, fcurves_of, set_panel
 from bpy_extras.object_utils import world_to_camera_view
 from mathutils import Vector
 
-from lfm_engine import armature, pipeline
+from lfm_engine import armature, get_rig, pipeline
 
 FRAMES = (0, 17, 50, 99)  # clip frames evaluated
 
@@ -40,6 +40,7 @@ def test_lift_operator_armature_matches_engine(addon, clip, weights_file):
     anim = result.armature
     obj = bpy.data.objects[result.name]
     assert obj.type == "ARMATURE" and len(obj.data.bones) == result.rig.num_joints == 25
+    assert result.rig.name == RIG and "UpperNeck" in obj.data.bones and "MidHip" not in obj.data.bones
 
     # One action: 4 quaternion channels per bone plus the root's location, one key per frame, linear.
     curves = fcurves_of(obj)
@@ -62,6 +63,7 @@ def test_lift_operator_armature_matches_engine(addon, clip, weights_file):
 
     rest = np.array([b.length for b in obj.data.bones])
     root = int(np.flatnonzero(anim.is_root)[0])
+    errors = []
     for k in FRAMES:
         scene.frame_set(int(result.scene_frames(1)[k]))
         got = np.stack([_joint_world(obj, anim, j) for j in range(25)])  # (J, 3)
@@ -70,15 +72,24 @@ def test_lift_operator_armature_matches_engine(addon, clip, weights_file):
         # Bone lengths stay at their rest lengths.
         posed = np.array([(pb.tail - pb.head).length for pb in obj.pose.bones])
         assert np.abs(posed - rest).max() < 1e-5
-        # Through the created camera: the root (kept at its lifted position) projects onto its keypoint, and every
-        # joint projects where the engine's pinhole puts it.
+        # Through the created camera every joint projects where the engine's pinhole puts it, and the visible joints
+        # whose bone reaches their camera ray (the root included) project onto their keypoints.
         px = np.stack([_pixels(scene, cam, p) for p in got])
-        if result.visible[k, root]:
-            assert np.linalg.norm(px[root] - result.points2d[k, root]) < 0.05
         expected = result.camera.project(armature.world_to_camera(anim.joints[k]))
         assert np.abs(px - expected).max() < 0.05
-    # The constant-length points are the lifted points (metres) re-placed along each bone's ray.
-    again = armature.constant_length_points(result.world, anim.parents, anim.lengths)
+        if result.visible[k, root]:
+            assert anim.on_ray[k, root] and np.linalg.norm(px[root] - result.points2d[k, root]) < 0.05
+        errors.append(np.linalg.norm(px - result.points2d[k], axis=-1)[anim.on_ray[k]])
+    assert np.concatenate(errors).max() < 1.0
+    # Over the whole clip: the joints on their rays reproject onto the keypoints; every visible joint is on its ray
+    # unless its bone is too short to reach it.
+    error = np.linalg.norm(result.camera.project(armature.world_to_camera(anim.joints)) - result.points2d, axis=-1)
+    assert anim.placement == "ray" and np.array_equal(anim.on_ray | anim.ray_misses, result.visible)
+    assert anim.on_ray.sum() > 0.3 * result.visible.sum() and error[anim.on_ray].max() < 1.0
+    # The constant-length points are the lifted points (metres) re-placed on the rays through the keypoints.
+    rays = armature.camera_rays(result.points2d, CLIP_FOCAL, result.camera.principal_point, result.visible)
+    again = armature.constant_length_points(result.world, anim.parents, anim.lengths,
+                                            rays=armature.camera_to_world(rays))  # fmt: skip
     assert np.abs(again - anim.joints).max() < 1e-9
 
 
@@ -135,9 +146,10 @@ def test_frame_range_scene_start_and_smoothing(addon, clip, weights_file):
 
 
 def test_invoke_without_a_window_runs_at_once(addon, clip, weights_file):
-    set_panel(bpy.context.scene, clip, weights_file)
+    set_panel(bpy.context.scene, clip, weights_file, rig="FILE")  # the reader tells BODY_25B by its geometry
     assert bpy.ops.lfm.lift("INVOKE_DEFAULT") == {"FINISHED"}
     assert len(bpy.data.armatures) == 1
+    assert {b.name for b in bpy.data.armatures[0].bones} == set(get_rig(RIG).joint_names)
 
 
 def test_lift_creates_one_collection_with_armature_and_camera(addon, clip, weights_file):

@@ -95,6 +95,94 @@ def test_constant_length_points_keep_rigid_motion(rng):
     assert np.allclose(arm.constant_length_points(p, par), p)
 
 
+def _camera_clip(rig: Rig, rng, frames: int = 40) -> np.ndarray:
+    """``(T, J, 3)`` camera-frame points (x right, y down, z away) about 6 units in front of a camera at the origin,
+    with bone lengths that vary over time."""
+    return _noisy_clip(rig, rng, frames, noise=0.1) + np.array([0.0, 0.0, 6.0])
+
+
+@pytest.mark.parametrize("name", RIGS)
+def test_ray_placement_keeps_visible_joints_on_their_rays(name, rng):
+    rig = get_rig(name)
+    par = np.asarray(rig.tree_parents())
+    p = _camera_clip(rig, rng)
+    f, c = 1000.0, (640.0, 360.0)
+    uv = p[..., :2] / p[..., 2:] * f + c  # (T, J, 2) the keypoints
+    visible = rng.uniform(size=uv.shape[:2]) > 0.2
+    rays = arm.camera_rays(uv, f, c, visible)
+    assert np.isnan(rays[~visible]).all() and np.allclose(rays[visible][:, 2], f)
+    q, on_ray, misses = arm.constant_length_points(p, par, rays=rays, return_status=True)
+    L = arm.bone_lengths(p, par)
+    child = np.flatnonzero(par >= 0)
+    assert np.allclose(np.linalg.norm(q[:, child] - q[:, par[child]], axis=-1), L[child])  # constant lengths
+    assert not (on_ray & misses).any() and ((on_ray | misses) == visible).all()
+    assert on_ray.mean() > 0.5  # most bones reach their rays
+    # Joints put on their ray project exactly onto their keypoints.
+    px = q[..., :2] / q[..., 2:] * f + c
+    assert np.abs(px[on_ray] - uv[on_ray]).max() < 1e-6
+    # A missed ray: the joint is the point of the sphere around its parent nearest to the ray.
+    t, j = np.argwhere(misses & (par >= 0)[None])[0] if misses.any() else (None, None)
+    if t is not None:
+        d = rays[t, j] / np.linalg.norm(rays[t, j])
+        centre = q[t, par[j]]
+        foot = (centre @ d) * d
+        assert np.allclose(q[t, j], centre + L[j] * (foot - centre) / np.linalg.norm(foot - centre))
+    # Joints without a ray are placed by direction, from their (re-placed) parent towards their lifted position.
+    hidden = ~visible & (par >= 0)[None]
+    t, j = np.nonzero(hidden)
+    to_lifted = p[t, j] - q[t, par[j]]
+    placed = q[t, j] - q[t, par[j]]
+    assert np.allclose(np.cross(to_lifted, placed), 0, atol=1e-9) and ((to_lifted * placed).sum(-1) > 0).all()
+    # "direction" (and "ray" without rays) is the placement along the parent-to-lifted direction.
+    assert np.array_equal(arm.constant_length_points(p, par, placement="direction", rays=rays),
+                          arm.constant_length_points(p, par))  # fmt: skip
+
+
+def test_ray_placement_picks_the_crossing_nearer_the_lifted_depth():
+    par = [-1, 0]
+    L = np.array([np.nan, 1.0])
+    ray = np.array([0.0, 0.0, 1.0])  # the optical axis
+    p = np.zeros((4, 2, 3))
+    p[:, 0] = [0.6, 0.0, 5.0]  # the parent, 0.6 off the axis: the sphere meets the axis at z = 5 -+ 0.8
+    p[:, 1] = [[0, 0, 4.5], [0, 0, 5.6], [0.2, 0, 4.0], [0, 0, 9.0]]  # lifted children: near, far, near, far
+    rays = np.stack([np.full((4, 3), np.nan), np.broadcast_to(ray, (4, 3))], 1)  # the root has no ray
+    q, on_ray, misses = arm.constant_length_points(p, par, L, rays=rays, return_status=True)
+    assert np.allclose(q[:, 0], p[:, 0]) and np.allclose(q[:, 1], [[0, 0, 4.2], [0, 0, 5.8], [0, 0, 4.2], [0, 0, 5.8]])
+    assert on_ray.tolist() == [[False, True]] * 4 and not misses.any()
+    # The root is moved onto its own ray (the point of the ray nearest to it).
+    root_ray = np.array([0.1, 0.0, 1.0])
+    rays = np.stack([np.broadcast_to(root_ray, (4, 3)), np.broadcast_to(ray, (4, 3))], 1)
+    q = arm.constant_length_points(p, par, L, rays=rays)
+    u = root_ray / np.linalg.norm(root_ray)
+    assert np.allclose(q[:, 0], (p[:, 0] @ u)[:, None] * u)
+    # A bone too short for the ray: the point of the sphere nearest to it.
+    p[:, 0] = [2.0, 0.0, 5.0]
+    rays = np.stack([np.full((4, 3), np.nan), np.broadcast_to(ray, (4, 3))], 1)
+    q, on_ray, misses = arm.constant_length_points(p, par, L, rays=rays, return_status=True)
+    assert np.allclose(q[:, 1], [1.0, 0.0, 5.0]) and misses[:, 1].all() and not on_ray[:, 1].any()
+
+
+def test_ray_placement_with_weak_perspective_keeps_x_and_y(rng):
+    rig = get_rig("h36m17")
+    par = np.asarray(rig.tree_parents())
+    p = _camera_clip(rig, rng)
+    origins = p * [1.0, 1.0, 0.0]  # the lines parallel to the view axis through the lifted x, y
+    q, on_ray, misses = arm.constant_length_points(
+        p, par, rays=np.broadcast_to([0.0, 0.0, 1.0], p.shape), ray_origins=origins, return_status=True
+    )
+    assert on_ray.any() and np.allclose(q[on_ray][:, :2], p[on_ray][:, :2])
+    assert ((on_ray | misses) == np.isfinite(p).all(-1)).all()
+
+
+def test_placement_errors(rng):
+    rig = get_rig("h36m17")
+    p = _camera_clip(rig, rng, frames=3)
+    with pytest.raises(InputError, match="unknown placement"):
+        arm.constant_length_points(p, rig.parents, placement="nearest")
+    with pytest.raises(InputError, match="rays must have"):
+        arm.constant_length_points(p, rig.parents, rays=p[:, :3])
+
+
 def test_tree_order_puts_parents_first():
     par = get_rig("openpose_body25").tree_parents()
     order = arm.tree_order(par)
@@ -113,6 +201,29 @@ def test_forward_kinematics_round_trip(name, rng):
     anim = arm.build_armature(p, rig)
     assert np.allclose(anim.joints, arm.constant_length_points(p, anim.parents, anim.lengths))
     assert np.abs(arm.forward_kinematics(anim) - anim.joints).max() < 1e-9
+    assert anim.placement == "ray" and not anim.on_ray.any() and not anim.ray_misses.any()  # no rays given
+
+
+@pytest.mark.parametrize("placement", arm.PLACEMENTS)
+def test_armature_with_camera_rays(placement, rng):
+    rig = get_rig("openpose_body25")
+    cam = _camera_clip(rig, rng)
+    world = arm.camera_to_world(cam)
+    rays = arm.camera_to_world(arm.camera_rays(cam[..., :2] / cam[..., 2:] * 1000.0 + 500.0, 1000.0, (500.0, 500.0)))
+    anim = arm.build_armature(world, rig, placement=placement, rays=rays)
+    assert anim.placement == placement
+    expected = arm.constant_length_points(world, anim.parents, anim.lengths, placement=placement, rays=rays)
+    assert np.allclose(anim.joints, expected)
+    assert np.abs(arm.forward_kinematics(anim) - anim.joints).max() < 1e-9
+    back = arm.world_to_camera(anim.joints)
+    off = np.linalg.norm(back[..., :2] / back[..., 2:] - cam[..., :2] / cam[..., 2:], axis=-1) * 1000.0  # pixels
+    if placement == "ray":
+        assert anim.on_ray.mean() > 0.5 and (anim.on_ray | anim.ray_misses).all()
+        assert off[anim.on_ray].max() < 1e-6
+    else:
+        assert not anim.on_ray.any() and not anim.ray_misses.any() and np.median(off) > 1.0
+    with pytest.raises(InputError, match="unknown placement"):
+        arm.build_armature(world, rig, placement="nearest")
 
 
 def test_rotations_reproduce_directions_without_twist(rng):

@@ -6,8 +6,10 @@ Each reader runs on small files written here (the same layouts the tools write),
 
 import json
 import pickle
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -271,6 +273,77 @@ def test_openpose_coco18_and_hands_and_face(tmp_path):
     links = {(names[a], names[b]) for a, b in rig.edges} | {(names[b], names[a]) for a, b in rig.edges}
     assert ("LWrist", "LHand_Wrist") in links and ("RHand_Wrist", "RHand_Thumb1") in links
     assert read_openpose(tmp_path / "full", hands=False, face=False).points.shape == (2, 25, 2)
+
+
+#: A person facing the camera (pixels, y down; the subject's left on the image's right), by OpenPose joint name:
+#: BODY_25's Neck and MidHip are the midpoints of the shoulders and hips, BODY_25B's UpperNeck is under the chin.
+_PERSON = {
+    "Nose": (500, 200), "LEye": (510, 190), "REye": (490, 190), "LEar": (522, 196), "REar": (478, 196),
+    "HeadTop": (500, 150), "UpperNeck": (500, 235), "Neck": (500, 262), "LShoulder": (540, 262),
+    "RShoulder": (460, 262), "LElbow": (555, 340), "RElbow": (445, 340), "LWrist": (560, 410), "RWrist": (440, 410),
+    "MidHip": (500, 420), "LHip": (525, 420), "RHip": (475, 420), "LKnee": (527, 530), "RKnee": (473, 530),
+    "LAnkle": (525, 640), "RAnkle": (475, 640), "LBigToe": (538, 662), "LSmallToe": (548, 657), "LHeel": (520, 650),
+    "RBigToe": (462, 662), "RSmallToe": (452, 657), "RHeel": (480, 650),
+}  # fmt: skip
+
+
+def _person(layout: str, frames: int = 6, rng=None) -> list[np.ndarray]:
+    """``frames`` (25, 3) poses of :data:`_PERSON` in the joint order of ``layout``, walking right, confidence 0.8."""
+    rng = rng or np.random.default_rng(3)
+    xy = np.array([_PERSON[n] for n in get_rig(layout).joint_names], float)
+    step = np.array([4.0, 0.0])
+    return [np.concatenate([xy + t * step + rng.normal(0, 1.5, xy.shape), np.full((25, 1), 0.8)], 1)
+            for t in range(frames)]  # fmt: skip
+
+
+def test_openpose_tells_body25_from_body25b_by_geometry(tmp_path):
+    for layout in ("openpose_body25", "openpose_body25b"):
+        folder = _write_openpose(tmp_path / layout, [[pose] for pose in _person(layout)])
+        kp = read_openpose(folder)
+        assert kp.rig_name == layout and kp.joint_names == get_rig(layout).joint_names
+        assert kp.rig() is get_rig(layout)
+    b = tmp_path / "openpose_body25b"
+    assert read_openpose(b, layout="body25").rig_name == "openpose_body25"  # layout= overrides the guess
+    assert read_openpose(b, layout="openpose_body25b").rig_name == "openpose_body25b"
+    assert read_keypoints(b, layout="BODY_25B").rig_name == "openpose_body25b"
+    # Occluded eyes in some frames and hips in others still leave enough to decide.
+    frames = _person("openpose_body25b", 8)
+    for pose in frames[::2]:
+        pose[[1, 2]] = 0.0
+    for pose in frames[1::2]:
+        pose[[11, 12]] = 0.0
+    assert read_openpose(_write_openpose(tmp_path / "occluded", [[p] for p in frames])).rig_name == "openpose_body25b"
+    # Undecidable (no eyes, neck or hips anywhere): BODY_25.
+    frames = _person("openpose_body25b")
+    for pose in frames:
+        pose[[0, 1, 2, 8, 9, 11, 12]] = 0.0
+    assert read_openpose(_write_openpose(tmp_path / "none", [[p] for p in frames])).rig_name == "openpose_body25"
+    # BODY_25B with hands: the body's names, then the hands linked to its wrists.
+    hand = np.concatenate([np.random.default_rng(1).uniform(400, 600, (21, 2)), np.full((21, 1), 0.7)], 1)
+    extra = {(0, 0): {"hand_left_keypoints_2d": hand.reshape(-1).tolist()}}
+    kp = read_openpose(_write_openpose(tmp_path / "hands", [[p] for p in _person("openpose_body25b")], extra=extra))
+    assert kp.rig_name is None and kp.joint_names[:25] == get_rig("openpose_body25b").joint_names
+    names = kp.rig().joint_names
+    assert {("LWrist", "LHand_Wrist"), ("UpperNeck", "HeadTop")} <= {(names[a], names[b]) for a, b in kp.edges} | {
+        (names[b], names[a]) for a, b in kp.edges
+    }
+    with pytest.raises(InputError, match="layout 'coco18' has 18 body points but the files have 25"):
+        read_openpose(b, layout="coco18")
+    with pytest.raises(InputError, match="unknown OpenPose layout 'mpi'"):
+        read_openpose(b, layout="mpi")
+
+
+def test_openpose_a_zero_coordinate_is_missing(tmp_path):
+    """OpenPose writes some points it could not place with x = 0 (or y = 0) and a nonzero confidence."""
+    frames = [[p] for p in _person("openpose_body25b", 4)]
+    frames[1][0][0, 0] = 0.0  # the nose at x = 0, confidence 0.8
+    frames[2][0][9, 1] = 0.0  # the left wrist at y = 0
+    frames[3][0][3] = 0.0  # 0, 0, 0: not found
+    kp = read_openpose(_write_openpose(tmp_path / "op", frames))
+    assert kp.mask.sum() == 4 * 25 - 3
+    for t, j in ((1, 0), (2, 9), (3, 3)):
+        assert np.isnan(kp.points[t, j]).all() and kp.confidence[t, j] == 0 and not kp.mask[t, j]
+    assert (kp.points[kp.mask] != 0).all()
 
 
 def test_openpose_single_file(tmp_path):
@@ -745,10 +818,16 @@ def test_dispatch_errors(tmp_path):
 
 
 def test_importing_and_reading_needs_neither_pandas_nor_bpy(tmp_path):
+    """In a fresh interpreter: this session may have imported bpy already (the add-on tests' conftest does)."""
     _write_pandas_table(tmp_path / "x.h5", [("s", "a", "x"), ("s", "a", "y")], ["scorer", "bodyparts", "coords"],
                         np.arange(2), np.ones((2, 2)))  # fmt: skip
-    read_keypoints(tmp_path / "x.h5")
-    assert "bpy" not in sys.modules and "pandas" not in sys.modules
+    code = (
+        "import sys; from lfm_engine.io import read_keypoints; read_keypoints(sys.argv[1]); "
+        "heavy = {'bpy', 'pandas'} & set(sys.modules); assert not heavy, heavy"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.h5")], capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    assert done.returncode == 0, done.stderr
 
 
 # ============================================================================ real files (../shared/data)
@@ -762,10 +841,22 @@ def test_real_openpose_clip_follows_the_participant():
     kp = read_keypoints(OPENPOSE_CLIP)
     elapsed = time.perf_counter() - start
     assert elapsed < 1.0, f"reading 100 OpenPose files took {elapsed:.2f} s"
-    assert kp.points.shape == (100, 25, 2) and kp.rig_name == "openpose_body25"
+    assert kp.points.shape == (100, 25, 2) and kp.rig_name == "openpose_body25b"  # Pose2Sim's default model
     assert kp.frame_ids.tolist() == list(range(100))
     assert (kp.mask.sum(1) >= 20).all()  # the participant is found in every frame (frame 37 is split in two)
-    assert not (kp.points == 0).all(-1).any() and (kp.confidence[~kp.mask] == 0).all()  # no (0, 0) left
+    assert not (kp.points == 0).any() and (kp.confidence[~kp.mask] == 0).all()  # no zero coordinate left
+    # Frames 4-8 and 15 have the nose at x = 0 with a confidence of about 0.65: missing.
+    assert np.flatnonzero(~kp.mask[:20, 0]).tolist() == [4, 5, 6, 7, 8, 15]
+    # BODY_25B: UpperNeck (17) lies between the shoulders (5, 6) and the nose (0), the eyes (1, 2) next to the nose.
+    ok = kp.mask[:, [0, 5, 6, 17]].all(1)
+    p = kp.points[ok].astype(np.float64)
+    shoulders = (p[:, 5] + p[:, 6]) / 2
+    along = ((p[:, 17] - shoulders) * (p[:, 0] - shoulders)).sum(-1) / ((p[:, 0] - shoulders) ** 2).sum(-1)
+    assert 0.1 < np.median(along) < 0.9  # (its position along shoulders -> nose)
+    p = kp.points.astype(np.float64)
+    width = np.linalg.norm(p[:, 5] - p[:, 6], axis=-1)
+    assert np.nanmedian(np.linalg.norm(p[:, 1] - p[:, 0], axis=-1) / width) < 0.3
+    assert read_keypoints(OPENPOSE_CLIP, layout="body25").rig_name == "openpose_body25"
     # the track never jumps: the centroid of the joints seen in both frames moves little between frames
     both = kp.mask[1:] & kp.mask[:-1]
     for t in range(99):

@@ -19,6 +19,8 @@ from lfm_engine.layouts import (
     FACE68_MIRROR,
     H36M17_JOINTS,
     H36M17_PARENTS,
+    OPENPOSE_BODY25B_JOINTS,
+    OPENPOSE_BODY25B_PAIRS,
     available_rigs,
     get_rig,
 )
@@ -29,6 +31,7 @@ EXPECTED = {
     "coco17": (17, "human", 8, False, 1),
     "coco_wholebody133": (133, "human", 8 + 3 + 21 + 29, False, 1),
     "openpose_body25": (25, "human", 11, True, 1),
+    "openpose_body25b": (25, "human", 11, False, 1),
     "openpose_coco18": (18, "human", 8, True, 1),
     "openpose_hand21": (21, "hand", 0, True, 1),
     "openpose_face70": (70, "face", 29 + 1, False, 1),
@@ -178,6 +181,8 @@ def test_tree_parents_span_every_joint(name):
         ("body25", "openpose_body25"),
         ("BODY_25", "openpose_body25"),
         ("body-25", "openpose_body25"),
+        ("body25b", "openpose_body25b"),
+        ("BODY_25B", "openpose_body25b"),
         ("openpose_coco", "openpose_coco18"),
         ("openpose_hand", "openpose_hand21"),
         ("openpose_face", "openpose_face70"),
@@ -306,6 +311,41 @@ def test_openpose_body25():
     assert par["LBigToe"] == "LAnkle" and par["LSmallToe"] == "LBigToe" and par["LHeel"] == "LAnkle"
     assert par["RWrist"] == "RElbow" and par["LKnee"] == "LHip" and par["LHip"] == "MidHip"
     assert len(rig.edges) == 24
+
+
+def test_openpose_body25b():
+    rig = get_rig("openpose_body25b")
+    # POSE_BODY_25B_BODY_PARTS: COCO's 17 in COCO's order, UpperNeck, HeadTop, then BODY_25's feet.
+    assert rig.joint_names[:17] == (
+        "Nose", "LEye", "REye", "LEar", "REar", "LShoulder", "RShoulder", "LElbow", "RElbow", "LWrist", "RWrist",
+        "LHip", "RHip", "LKnee", "RKnee", "LAnkle", "RAnkle",
+    )  # fmt: skip
+    coco = [n.replace("left_", "l").replace("right_", "r").replace("_", "") for n in get_rig("coco17").joint_names]
+    assert [n.lower() for n in rig.joint_names[:17]] == coco
+    assert rig.joint_names[17:19] == ("UpperNeck", "HeadTop")
+    assert rig.joint_names[19:] == get_rig("openpose_body25").joint_names[19:]  # the same six foot points
+    assert "MidHip" not in rig.joint_names and "Neck" not in rig.joint_names
+    assert rig.joint_names == OPENPOSE_BODY25B_JOINTS
+    # POSE_BODY_25B_PAIRS_RENDER_GPU, as published, plus our UpperNeck-Nose link.
+    openpose = (
+        "0,1 0,2 1,3 2,4 5,7 6,8 7,9 8,10 5,11 6,12 11,13 12,14 13,15 14,16 15,19 19,20 15,21 16,22 22,23 16,24 "
+        "5,17 6,17 17,18 11,12"
+    )
+    pairs = tuple(tuple(int(v) for v in pair.split(",")) for pair in openpose.split())
+    assert pairs == OPENPOSE_BODY25B_PAIRS and len(pairs) == 24
+    assert _edge_set(rig) == {frozenset(e) for e in pairs} | {frozenset((17, 0))}
+    for a, b in [("UpperNeck", "HeadTop"), ("UpperNeck", "LShoulder"), ("UpperNeck", "RShoulder"),
+                 ("UpperNeck", "Nose"), ("LHip", "RHip"), ("LAnkle", "LBigToe"), ("LBigToe", "LSmallToe"),
+                 ("RAnkle", "RHeel"), ("Nose", "LEye"), ("LEye", "LEar")]:  # fmt: skip
+        assert _has_edge(rig, a, b), (a, b)
+    assert not _has_edge(rig, "LShoulder", "RShoulder")  # BODY_25B draws the shoulders through UpperNeck
+    pairs = {(rig.joint_names[a], rig.joint_names[b]) for a, b in rig.symmetry}
+    assert ("LEye", "REye") in pairs and ("LHeel", "RHeel") in pairs and ("LShoulder", "RShoulder") in pairs
+    # Pose2Sim's BODY_25B tree (skeletons.py): the legs hang off the hips, the arms off the shoulders, and the
+    # head (HeadTop, Nose) off the UpperNeck ("Neck", id 17); each of its bones is a link or a path of two here.
+    pose2sim = [(12, 14), (14, 16), (16, 22), (22, 23), (16, 24), (11, 13), (13, 15), (15, 19), (19, 20), (15, 21),
+                (17, 18), (17, 6), (6, 8), (8, 10), (17, 5), (5, 7), (7, 9)]  # fmt: skip
+    assert all(frozenset(e) in _edge_set(rig) for e in pose2sim)
 
 
 def test_openpose_coco18():

@@ -42,9 +42,37 @@ def test_run_shapes_camera_and_scale(tmp_path, rng, lifter):
     assert np.abs(result.camera.project(result.lifted) - uv).max() < 1e-2
     assert np.allclose(result.world, result.scale * arm.camera_to_world(result.lifted), atol=1e-6)
     assert arm.subject_extent(result.world, vertical=False) == pytest.approx(1.6)  # not a person: bounding box
-    assert np.allclose(result.armature.joints, arm.constant_length_points(result.world, result.armature.parents,
-                                                                          result.armature.lengths))  # fmt: skip
-    assert result.notes == () and result.scene_frames(5).tolist() == list(range(5, 5 + T))
+    # The armature keeps every visible joint on its camera ray (the ray through its keypoint) where its bone
+    # reaches it: those joints reproject onto the keypoints.
+    anim = result.armature
+    keypoints = result.points2d.astype(np.float64)  # uv as the file stores it (float32)
+    rays = arm.camera_to_world(arm.camera_rays(keypoints, F, (W / 2, H / 2), result.visible))
+    expected = arm.constant_length_points(result.world, anim.parents, anim.lengths, rays=rays)
+    assert anim.placement == "ray" and np.allclose(anim.joints, expected)
+    assert ((anim.on_ray | anim.ray_misses) == result.visible).all() and anim.on_ray.mean() > 0.5
+    px = result.camera.project(arm.world_to_camera(anim.joints))
+    assert np.abs(px - keypoints)[anim.on_ray].max() < 1e-6
+    misses = int(anim.ray_misses.sum())  # bones too short for their rays: placed as near to them as they can be
+    assert [n.split(" could not")[0] for n in result.notes] == ([f"{misses} joint-frame(s)"] if misses else [])
+    assert result.scene_frames(5).tolist() == list(range(5, 5 + T))
+
+
+def test_placement_setting(tmp_path, rng, lifter):
+    path, uv, _ = _clip(tmp_path, rng)
+    direction = pipeline.run(path, pipeline.LiftSettings(focal_length=F, placement="direction"), lifter=lifter)
+    anim = direction.armature
+    assert anim.placement == "direction" and not anim.on_ray.any() and direction.notes == ()
+    assert np.allclose(anim.joints, arm.constant_length_points(direction.world, anim.parents, anim.lengths,
+                                                               placement="direction"))  # fmt: skip
+    # With smoothing the rays go through the smoothed points' projections, so the smoothing is kept.
+    settings = pipeline.LiftSettings(focal_length=F, smoothing="savgol", smoothing_strength=1.0)
+    smooth = pipeline.run(path, settings, lifter=lifter)
+    on = smooth.armature.on_ray
+    smoothed_px = smooth.camera.project(arm.world_to_camera(smooth.world))
+    assert np.abs(smooth.camera.project(arm.world_to_camera(smooth.armature.joints)) - smoothed_px)[on].max() < 1e-6
+    assert np.abs(smoothed_px - uv).max() > 1.0  # (the smoothing moved the points off the keypoints)
+    with pytest.raises(InputError, match="unknown placement"):
+        pipeline.run(path, pipeline.LiftSettings(placement="nearest"), lifter=lifter)
 
 
 def test_chunks_equal_one_lift_and_report_progress(tmp_path, rng, lifter, monkeypatch):
@@ -78,7 +106,7 @@ def test_unknown_focal_length_and_image_size(tmp_path, rng, lifter):
     lo, hi = np.nanmin(uv, axis=(0, 1)), np.nanmax(uv, axis=(0, 1))
     assert np.allclose(cam.principal_point, (lo + hi) / 2, atol=1.0)  # the points are centred in the guessed image
     assert cam.focal_length == pipeline.LONG_LENS_FACTOR * max(cam.image_size)
-    assert len(result.notes) == 2 and "long lens" in result.notes[0]
+    assert "long lens" in result.notes[0] and "image size unknown" in result.notes[1]
     assert np.abs(cam.project(result.lifted) - uv).max() < 1e-2
 
 
