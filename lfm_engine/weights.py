@@ -130,8 +130,9 @@ def load_weights(path: str | os.PathLike | None = None) -> Weights:
         path = DEFAULT_WEIGHTS
         if not path.is_file():
             raise WeightsError(
-                f"no trained weights are shipped yet (expected {path}). Train them with training/train.py "
-                "(docs/TRAINING.md), or pass the path of a weights file: Lifter.from_pretrained('my.safetensors')"
+                f"no weights file at {path} (the shipped weights are missing from this install). Train them with "
+                "`make train` (docs/MODEL_CARD.md), or pass the path of a weights file: "
+                "Lifter.from_pretrained('my.safetensors')"
             )
     src = str(path)
     tensors, meta = read_safetensors(path)

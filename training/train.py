@@ -48,7 +48,7 @@ class TrainConfig:
     micro_batches: int = 4  # rigs per optimiser step (each a micro-batch of about `tokens` joints)
     tokens: int = 4096
     lr: float = 1e-3
-    warmup: int = 200
+    warmup: int = 100
     weight_decay: float = 0.01
     camera_loss_weight: float = 1.0  # weight of the camera-frame N-MPJPE term next to the PA-MPJPE term
     seed: int = 0
@@ -102,7 +102,11 @@ def validation_batches(cfg: TrainConfig, n: int = 8) -> list[Batch]:
         path = os.path.join(cfg.shared, "mocap", f"{name}.npz")
         if os.path.exists(path):
             sets += mocap_sets(path)[:3]
-    return [make_batch(s, rng, 2048, corrupt=False) for s in sets for _ in range(max(1, n // max(len(sets), 1)))]
+    return [
+        make_batch(s, rng, 2048, corrupt=False, rig_variants=False)
+        for s in sets
+        for _ in range(max(1, n // max(len(sets), 1)))
+    ]
 
 
 def resolve_config(state: dict | None, config_path: str | None, steps: int | None) -> TrainConfig:

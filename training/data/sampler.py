@@ -7,11 +7,14 @@ evenly (``CATEGORY_WEIGHTS``), pose sets evenly within a category. Per sample:
   nearest kept ancestor (the skeleton stays connected), or extra points at the middle of random bones (mocap
   files are also seen through COCO-17, H36M-17, BODY_25 and MediaPipe 33: :mod:`training.data.mocap`);
 * rigid sets (chairs, the face): anisotropic scale jitter of +-15% per axis;
-* view: yaw uniform over the circle, pitch in +-60 degrees, roll +-10 degrees; orthographic (30%) or pinhole
-  with the camera at 1.5 to 10 body sizes (focal length follows, so the subject fills the frame);
+* view: yaw uniform over the circle, pitch in +-45 degrees, roll +-10 degrees; orthographic (30%) or pinhole
+  with the camera at 3 to 20 RMS radii of the subject (a person at about 1.5 to 10 m; closer views distort so
+  much that learning slowed several-fold when they were included);
 * mirroring (50%): x -> -x with the left/right sides swapped; side labels dropped (10%): rigs without names;
-* 2D noise: Gaussian with sigma up to 3% of the subject's 2D half-size, and 2% of joints thrown up to 20% away
-  (detector swaps); occlusion: 60% of samples lose a random 0-60% of their joints (at least 2 stay visible).
+* in half the micro-batches (the rest stay clean, which keeps the depth signal strong: with every batch corrupted
+  the model learned to denoise long before it learned depth), 2D noise: Gaussian with sigma up to 2% of the
+  subject's 2D half-size, and 1% of joints thrown up to 20% away (detector swaps); occlusion: half the samples
+  lose a random 0-60% of their joints (at least 2 stay visible).
 
 The model sees what :func:`lfm_engine.preprocess.normalize` makes of the 2D at inference; the target is the 3D in
 the camera frame (x right, y down, z away), centred on the visible joints and scaled like the 2D (so the flat lift
@@ -32,6 +35,14 @@ from .sources import PoseSet
 CATEGORY_WEIGHTS = {"human": 0.34, "quadruped": 0.2, "hand": 0.12, "face": 0.08, "bird": 0.08, "fish": 0.06,
                     "object": 0.12}  # fmt: skip
 MAX_JOINTS = 160  # larger rigs are trained on joint subsets of at most this size (the attention cost is J^2)
+DISTANCE = (3.0, 20.0)  # camera distance in RMS radii of the subject (log-uniform): a person at 1.5 to 10 m
+MAX_PITCH = np.pi / 4
+ORTHO_FRACTION = 0.3
+NOISE_MAX = 0.02  # 2D noise sigma, up to this fraction of the subject's 2D half-size
+OUTLIER_RATE = 0.01  # fraction of joints thrown up to 20% of the half-size away
+OCCLUDED_SAMPLES = 0.5  # fraction of samples with occlusion (each losing a random 0-60% of joints)
+TARGET = "camera"  # "camera": the 3D in the camera frame (the shipped run); "image": clean normalised 2D + depth
+CORRUPTED_BATCHES = 0.5  # fraction of micro-batches with noise, outliers and occlusion (the rest are clean)
 
 
 @dataclass
@@ -127,14 +138,15 @@ class Sampler:
         rng = self.rng
         cat = self.categories[rng.choice(len(self.categories), p=self.p)]
         pset = self.sources[cat][rng.integers(len(self.sources[cat]))]
-        return make_batch(pset, rng, self.tokens)
+        return make_batch(pset, rng, self.tokens, corrupt=rng.random() < CORRUPTED_BATCHES)
 
 
 def make_batch(
     pset: PoseSet, rng: np.random.Generator, tokens: int = 4096, *, corrupt: bool = True, rig_variants: bool = True
 ) -> Batch:
-    """A micro-batch of ``pset`` (see the module docstring); ``corrupt=False``: clean 2D, all joints, own rig;
-    ``rig_variants=False``: the set's own rig and joint order, with every other corruption (fixed-order models)."""
+    """A micro-batch of ``pset`` (see the module docstring). ``corrupt``: 2D noise, outliers and occlusion;
+    ``rig_variants``: joint subsets, extra points, mirroring and dropped sides (False: the set's own rig and joint
+    order, for fixed-order models and validation)."""
     rig = pset.rig
     J0 = rig.num_joints
     n = int(np.clip(tokens // min(J0, MAX_JOINTS), 4, 256))
@@ -142,7 +154,7 @@ def make_batch(
     exists = np.isfinite(pos).all((0, 2))  # chairs: keypoints this draw has (rigid sets: one entry)
     if pset.rigid:
         pos = pos[:1].repeat(n, 0) * rng.uniform(0.85, 1.15, (n, 1, 3))
-    variant = rng.random() if corrupt and rig_variants else 1.0
+    variant = rng.random() if rig_variants else 1.0
     keep = np.flatnonzero(exists)
     if J0 > MAX_JOINTS or variant < 0.2 or not exists.all():
         size = len(keep) if variant >= 0.2 else int(rng.uniform(0.5, 1.0) * len(keep))
@@ -155,29 +167,30 @@ def make_batch(
         pos, rig = densify(rig, pos, rng, 0.3)
     J = rig.num_joints
     side = rig.sides().astype(np.int64)
-    if corrupt and rng.random() < 0.5:  # mirror: x -> -x with the sides swapped
+    if rig_variants and rng.random() < 0.5:  # mirror: x -> -x with the sides swapped
         pos = pos * np.array([-1.0, 1.0, 1.0])
         side = -side
-    if corrupt and rng.random() < 0.1:
+    if rig_variants and rng.random() < 0.1:
         side = np.zeros_like(side)
     # camera
     pos = pos - pos.mean(1, keepdims=True)
-    cam = pos @ rotations(rng, n).swapaxes(-1, -2)  # (n, J, 3) camera frame, centred on the joints' mean
+    cam = pos @ rotations(rng, n, max_pitch=MAX_PITCH).swapaxes(-1, -2)  # (n, J, 3) camera frame, centred
     size = np.sqrt((cam**2).sum(-1).mean(-1)) + 1e-9  # (n,) RMS radius
-    ortho = rng.random(n) < 0.3
-    distance = size * np.exp(rng.uniform(np.log(1.5), np.log(10.0), n))
+    ortho = rng.random(n) < ORTHO_FRACTION
+    distance = size * np.exp(rng.uniform(np.log(DISTANCE[0]), np.log(DISTANCE[1]), n))
     z = cam[..., 2] + distance[:, None]
     z = np.maximum(z, 0.2 * distance[:, None])  # nothing behind or at the camera
     f = np.where(ortho, 1.0, distance)[:, None]  # pixels per metre at the subject's depth
     proj = np.where(ortho[:, None, None], cam[..., :2], cam[..., :2] * (f / z)[..., None])  # (n, J, 2)
+    clean = proj
     visible = np.ones((n, J), dtype=bool)
     if corrupt:
         half = np.abs(proj - proj.mean(1, keepdims=True)).max((1, 2))  # (n,)
-        sigma = rng.uniform(0, 0.03, n) * half
+        sigma = rng.uniform(0, NOISE_MAX, n) * half
         proj = proj + rng.standard_normal(proj.shape) * sigma[:, None, None]
-        outlier = rng.random((n, J)) < 0.02
+        outlier = rng.random((n, J)) < OUTLIER_RATE
         proj = proj + outlier[..., None] * rng.normal(0, 0.2, (n, J, 2)) * half[:, None, None]
-        occluded = rng.random(n) < 0.6
+        occluded = rng.random(n) < OCCLUDED_SAMPLES
         frac = rng.uniform(0, 0.6, n) * occluded
         visible = rng.random((n, J)) >= frac[:, None]
         short = visible.sum(1) < 2
@@ -187,10 +200,17 @@ def make_batch(
     norm = normalize(proj, visible)
     # target: camera frame centred on the visible joints, in the 2D's normalised units (metres * f / distance)
     mag = np.where(ortho, 1.0, f[:, 0] / distance)  # 2D units per metre at the subject
-    target = cam.copy()
-    target[..., 2] = z - distance[:, None]  # depth relative to the subject
-    w = visible[..., None]
-    target = target - (target * w).sum(1, keepdims=True) / w.sum(1)[:, None]
-    target = target * (mag / norm.scale)[:, None, None]
+    if TARGET == "camera":
+        target = cam.copy()
+        target[..., 2] = z - distance[:, None]  # depth relative to the subject
+        w = visible[..., None]
+        target = target - (target * w).sum(1, keepdims=True) / w.sum(1)[:, None]
+        target = target * (mag / norm.scale)[:, None, None]
+    else:  # "image": the clean 2D (normalised like the input) with the depth, as lift() rebuilds 3D from them
+        depth = (z - distance[:, None]) * (mag / norm.scale)[:, None]  # (n, J)
+        w = visible
+        depth = depth - (depth * w).sum(1, keepdims=True) / w.sum(1, keepdims=True)
+        xy = (clean - norm.centre[:, None, :]) / norm.scale[:, None, None]
+        target = np.concatenate([xy, depth[..., None]], -1)
     return Batch(norm.points, visible, target.astype(np.float32), rig.adjacency(), side,
                  f"{pset.name}/{rig.name}")  # fmt: skip

@@ -12,6 +12,7 @@ learn depth (docs/MODEL.md); it is not the training pipeline (issue 3).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import numpy as np
@@ -54,35 +55,16 @@ class FixedOrderMLP(torch.nn.Module):
             torch.nn.GELU(), torch.nn.Linear(width, 3 * num_joints),
         )  # fmt: skip
 
-    def forward(self, points, visible, adjacency):
+    def forward(self, points, visible, adjacency, side=None):
         return self.net(points.reshape(len(points), -1)).reshape(len(points), self.J, 3)
 
 
-def random_walk_encoding(adjacency: np.ndarray, steps: int = 8) -> torch.Tensor:
-    """``(J, steps)``: the probability that a random walk on the skeleton returns to its start after 1..steps."""
-    a = adjacency & ~np.eye(len(adjacency), dtype=bool)
-    walk = a / np.maximum(a.sum(1, keepdims=True), 1)
-    out, m = [], np.eye(len(a))
-    for _ in range(steps):
-        m = m @ walk
-        out.append(np.diag(m))
-    return torch.tensor(np.stack(out, -1), dtype=torch.float32)
-
-
-def make_model(
-    kind: str, num_joints: int, config: ModelConfig, side: torch.Tensor, rw: torch.Tensor
-) -> torch.nn.Module:
+def make_model(kind: str, num_joints: int, config: ModelConfig) -> torch.nn.Module:
     if kind == "mlp":
         return FixedOrderMLP(num_joints)
+    if kind == "lfm_noside":
+        return LFMModel(dataclasses.replace(config, side_embedding=False))
     model = LFMModel(config)
-    if kind in ("lfm_rw", "lfm_side_rw"):
-        rw_proj = torch.nn.Linear(rw.shape[1], config.d_model)
-        model.add_module("rw_proj", rw_proj)
-        model.tpe.register_forward_hook(lambda module, inputs, out: out + rw_proj(rw))
-    if kind in ("lfm_side", "lfm_side_rw"):  # equivariant: one of three shared vectors (left, centre, right) per joint
-        table = torch.nn.Parameter(torch.randn(3, config.d_model) * 0.1)
-        model.register_parameter("side_table", table)
-        model.tpe.register_forward_hook(lambda module, inputs, out: out + table[side + 1])
     if kind == "lfm_identity":  # control experiment only: breaks permutation equivariance on purpose
         emb = torch.nn.Parameter(torch.randn(num_joints, config.d_model) * 0.1)
         model.register_parameter("joint_identity", emb)
@@ -96,8 +78,13 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--models", nargs="+", default=["flat", "mlp", "lfm", "lfm_identity"])
-    ap.add_argument("--loss", choices=["pa", "pa+n"], default="pa", help="pa+n adds the camera-frame N-MPJPE")
+    ap.add_argument(
+        "--models",
+        nargs="+",
+        default=["flat", "mlp", "lfm_noside", "lfm", "lfm_identity"],
+        help="lfm: the shipped model (side embedding); lfm_noside: without it; lfm_identity: control",
+    )
+    ap.add_argument("--loss", choices=["pa", "pa+n"], default="pa+n", help="pa+n (the training loss) or PA alone")
     ap.add_argument("--small", action="store_true", help="LFM with d=64, 2 layers (default: the shipped size)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = ap.parse_args()
@@ -115,10 +102,7 @@ def main() -> None:
         else ModelConfig()
     )
     rig = Rig.from_parents(data["joint_names"].tolist(), parents.tolist())
-    side = torch.zeros(J, dtype=torch.long)
-    for a, b in rig.symmetry:  # a is "left" when its name says so
-        left = "left" in rig.joint_names[a].lower() or rig.joint_names[a].lower().startswith("l")
-        side[a], side[b] = (-1, 1) if left else (1, -1)
+    side = torch.from_numpy(rig.sides())  # the shipped model's left / centre / right attribute
     test_2d, test_3d = sample(test, np.random.default_rng(1), 1024)
     visible = torch.ones(1, J, dtype=torch.bool)
     print(f"{args.data}: {len(train)} train / {len(test)} test frames, {J} joints; {args.steps} steps x {args.batch}")
@@ -129,7 +113,7 @@ def main() -> None:
             continue
         torch.manual_seed(0)
         rng = np.random.default_rng(0)
-        model = make_model(kind, J, config, side, random_walk_encoding(adjacency.numpy()))
+        model = make_model(kind, J, config)
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, args.lr, total_steps=args.steps, pct_start=0.05)
         t0 = time.time()
@@ -137,7 +121,7 @@ def main() -> None:
         for step in range(args.steps):
             model.train()
             p2, p3 = sample(train, rng, args.batch)
-            pred = model(p2, visible.expand(args.batch, -1), adjacency)
+            pred = model(p2, visible.expand(args.batch, -1), adjacency, side)
             loss = pa_mpjpe(pred, p3).mean()
             if args.loss == "pa+n":
                 loss = loss + n_mpjpe(pred, p3).mean()
@@ -148,7 +132,7 @@ def main() -> None:
             if (step + 1) % max(args.steps // 6, 1) == 0 or step + 1 == args.steps:
                 model.eval()
                 with torch.no_grad():
-                    pred = model(test_2d, visible.expand(len(test_2d), -1), adjacency)
+                    pred = model(test_2d, visible.expand(len(test_2d), -1), adjacency, side)
                     err = pa_mpjpe(pred, test_3d).mean()
                     mirrored = pred * torch.tensor([1.0, 1.0, -1.0])
                     either = torch.minimum(pa_mpjpe(pred, test_3d), pa_mpjpe(mirrored, test_3d)).mean()
