@@ -51,7 +51,7 @@ data: setup
 # The shipped weights' recipe (docs/MODEL_CARD.md); resumable: run it again to continue.
 train: data
 	mkdir -p runs
-	$(PY) training/train.py --out runs/lfm_v1 --steps 2600 --minutes 62 --threads 2
+	$(PY) training/train.py --out runs/lfm_v1 --steps 2400 --minutes 57 --threads 2
 	$(PY) training/train.py --out runs/lfm_v1 --export lfm_engine/weights/lfm_v1.safetensors
 
 clean:
