@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
 
 from lfm_engine import Lifter, get_rig
 from lfm_engine.geometry import pa_mpjpe
+from tests.conftest import SHARED_DATA
 from training.data.mocap import STANDARD_LAYOUTS, landmarks, load_motion, standard_layouts
 from training.data.sampler import collapse_subset, densify, make_batch
 from training.data.sources import PoseSet, chair_set, face_set, mocap_sets

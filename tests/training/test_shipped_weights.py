@@ -10,11 +10,11 @@ import os
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
 
 from lfm_engine import Lifter
 from lfm_engine.geometry import pa_mpjpe
 from lfm_engine.weights import DEFAULT_WEIGHTS
+from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="no shipped weights in this checkout")
 
