@@ -40,7 +40,7 @@ def test_missing_default_weights_says_how_to_get_them(monkeypatch, tmp_path):
     import lfm_engine.weights as weights
 
     monkeypatch.setattr(weights, "DEFAULT_WEIGHTS", tmp_path / "nothing.safetensors")
-    with pytest.raises(WeightsError, match=r"no trained weights are shipped yet.*train"):
+    with pytest.raises(WeightsError, match=r"no weights file at .*make train"):
         load_weights()
 
 
