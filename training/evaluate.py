@@ -33,7 +33,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from lfm_engine import Lifter, Rig  # noqa: E402
-from lfm_engine.geometry import n_mpjpe, pa_mpjpe  # noqa: E402
+from lfm_engine.geometry import n_mpjpe, pa_mpjpe, procrustes_align  # noqa: E402
 from training.data.mocap import load_motion, standard_layouts  # noqa: E402
 from training.data.sampler import rotations  # noqa: E402
 from training.data.sources import PoseSet, chair_set, face_set, synthetic_sets  # noqa: E402
@@ -101,6 +101,11 @@ def evaluate_set(lifter: Lifter, pset: PoseSet, rig: Rig, rng: np.random.Generat
     return results
 
 
+def acc(x: np.ndarray) -> float:
+    """Mean joint acceleration of a ``(T, J, 3)`` track: ``|x[t+1] - 2 x[t] + x[t-1]|`` averaged, unit / frame^2."""
+    return float(np.linalg.norm(x[2:] - 2 * x[1:-1] + x[:-2], axis=-1).mean())
+
+
 def clip_jitter(lifter: Lifter, pset: PoseSet, rig: Rig, rng: np.random.Generator, length: int = 300) -> dict:
     """Acceleration error on one contiguous clip seen by a fixed camera, with 5 px noise: (pred - gt) mm/frame^2."""
     start = rng.integers(0, len(pset) - length)
@@ -109,10 +114,7 @@ def clip_jitter(lifter: Lifter, pset: PoseSet, rig: Rig, rng: np.random.Generato
     pred = lifter.lift(corrupt(uv, 5.0, 0.0, np.random.default_rng(3)), edges=rig, focal_length=FOCAL,
                        principal_point=np.array(IMAGE) / 2)  # fmt: skip
     # compare shapes, not the global track: PA-align each frame, then take accelerations
-    from lfm_engine.geometry import procrustes_align
-
     aligned = procrustes_align(pred.astype(np.float64), gt)
-    acc = lambda x: np.linalg.norm(x[2:] - 2 * x[1:-1] + x[:-2], axis=-1).mean()  # noqa: E731
     return {"pred_acc": float(acc(aligned)), "gt_acc": float(acc(gt)), "acc_error": float(acc(aligned - gt))}
 
 
@@ -194,17 +196,16 @@ def held_out_human(shared: str, test_subject: str = "tr") -> tuple[PoseSet, Pose
     test = np.zeros(len(motion.positions), dtype=bool)
     for start, end, subject in zip(motion.clip_starts, ends, motion.subjects, strict=True):
         test[start:end] = subject == test_subject
-    rig = Rig.from_parents(motion.rig.joint_names, motion.rig.parents, name="hdm05", category="human")
-    return (PoseSet("hdm05_train", "human", motion.positions[~test], rig),
-            PoseSet(f"hdm05_{test_subject}", "human", motion.positions[test], rig))  # fmt: skip
+    return (PoseSet("hdm05_train", "human", motion.positions[~test], motion.rig),
+            PoseSet(f"hdm05_{test_subject}", "human", motion.positions[test], motion.rig))  # fmt: skip
 
 
 def evaluation_sets(
-    shared: str, cache: str, fresh_seed: int = 99, fresh_poses: int = 2000
+    shared: str, cache: str, test: PoseSet, fresh_seed: int = 99, fresh_poses: int = 2000
 ) -> list[tuple[str, PoseSet]]:
-    """(protocol, pose set) pairs: the held-out human through its own rig and four standard layouts, the training
-    humans, and every other category (freshly drawn Rigify poses when bpy is available, else the cached ones)."""
-    _, test = held_out_human(shared)
+    """(protocol, pose set) pairs: the held-out human ``test`` (:func:`held_out_human`) through its own rig and four
+    standard layouts, the training humans, and every other category (freshly drawn Rigify poses when bpy is
+    available, else the cached ones)."""
     sets = [("held-out human (HDM05 actor tr, own 27-joint rig)", test)]
     for layout, (pos, lrig) in standard_layouts(test.positions, test.rig).items():
         sets.append((f"rig transfer: HDM05 tr as {layout}", PoseSet(f"hdm05_tr:{layout}", "human", pos, lrig)))
@@ -261,9 +262,9 @@ def main(argv: list[str] | None = None) -> None:
         secs = specialist.train(train_hdm, args.specialist_steps)
         print(f"specialist trained: {args.specialist_steps} steps in {secs:.0f} s", flush=True)
     report = {"weights": lifter.weights.source, "frames": args.frames, "sets": []}
-    for protocol, pset in evaluation_sets(args.shared, args.cache):
+    for protocol, pset in evaluation_sets(args.shared, args.cache, test_hdm):
         rng = np.random.default_rng(0)
-        spec = specialist if pset.name == test_hdm.name else None
+        spec = specialist if pset is test_hdm else None
         res = evaluate_set(lifter, pset, pset.rig, rng, args.frames, spec)
         entry = {"protocol": protocol, "set": pset.name, "category": pset.category,
                  "joints": pset.rig.num_joints, "results": res}  # fmt: skip

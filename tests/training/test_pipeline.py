@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lfm_engine import Lifter, get_rig
+from lfm_engine import Lifter, Rig, get_rig
 from lfm_engine.geometry import pa_mpjpe
 from tests.conftest import SHARED_DATA
 from training.data.mocap import STANDARD_LAYOUTS, landmarks, load_motion, standard_layouts
@@ -39,7 +39,7 @@ def test_every_mocap_file_maps_to_the_standard_layouts(name):
 def _toy_set() -> PoseSet:
     rig = get_rig("h36m17")
     rng = np.random.default_rng(0)
-    rig = type(rig).from_parents(rig.joint_names, [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15],
+    rig = Rig.from_parents(rig.joint_names, [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15],
                                  name="h36m_tree", symmetry=rig.symmetry, category="human")  # fmt: skip
     return PoseSet("toy", "human", rng.normal(0, 0.3, (50, 17, 3)).astype(np.float32), rig)
 

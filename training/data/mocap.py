@@ -67,7 +67,8 @@ class Motion:
 def load_motion(path: str | os.PathLike) -> Motion:
     data = np.load(path, allow_pickle=True)
     name = os.path.splitext(os.path.basename(path))[0]
-    rig = Rig.from_parents([str(n) for n in data["joint_names"]], [int(p) for p in data["parents"]], name=name)
+    rig = Rig.from_parents([str(n) for n in data["joint_names"]], [int(p) for p in data["parents"]], name=name,
+                           category="human")  # fmt: skip
     return Motion(
         name=name,
         positions=np.asarray(data["positions"], dtype=np.float32),

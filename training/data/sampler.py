@@ -157,9 +157,9 @@ def make_batch(
     variant = rng.random() if rig_variants else 1.0
     keep = np.flatnonzero(exists)
     if J0 > MAX_JOINTS or variant < 0.2 or not exists.all():
-        size = len(keep) if variant >= 0.2 else int(rng.uniform(0.5, 1.0) * len(keep))
-        size = max(2, min(size, MAX_JOINTS))
-        keep = np.sort(rng.choice(keep, size=size, replace=False))
+        n_keep = len(keep) if variant >= 0.2 else int(rng.uniform(0.5, 1.0) * len(keep))
+        n_keep = max(2, min(n_keep, MAX_JOINTS))
+        keep = np.sort(rng.choice(keep, size=n_keep, replace=False))
     if len(keep) < J0:
         rig = collapse_subset(rig, keep)
         pos = pos[:, keep]

@@ -40,8 +40,7 @@ class PoseSet:
 def mocap_sets(path: str, layouts: bool = True) -> list[PoseSet]:
     """A mocap file through its own rig and (``layouts``) the standard detector layouts approximated from it."""
     motion = load_motion(path)
-    rig = Rig.from_parents(motion.rig.joint_names, motion.rig.parents, name=motion.name, category="human")
-    out = [PoseSet(motion.name, "human", motion.positions, rig)]
+    out = [PoseSet(motion.name, "human", motion.positions, motion.rig)]
     if layouts:
         for layout, (pos, lrig) in standard_layouts(motion.positions, motion.rig).items():
             out.append(PoseSet(f"{motion.name}:{layout}", "human", pos, lrig))
