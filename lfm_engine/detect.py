@@ -351,7 +351,7 @@ def _frame_keypoints(result, settings: DetectSettings, size, J: int) -> tuple[np
     conf = np.zeros(J, dtype=np.float32)
     a, b = HOLISTIC_PARTS["body"]
     pts[a:b], conf[a:b] = _landmarks(result.pose_landmarks, b - a, size, with_visibility=True)
-    if J == b:
+    if b == J:
         return pts, conf
     wanted = {"left_hand": settings.hands, "right_hand": settings.hands, "face": settings.face}
     for part, on in wanted.items():

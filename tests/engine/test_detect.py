@@ -11,7 +11,7 @@ from tests.conftest import SHARED_DATA
 pytest.importorskip("mediapipe")
 cv2 = pytest.importorskip("cv2")
 
-from lfm_engine.detect import DetectSettings, Detections, detect, detect_steps, is_footage, load_detections  # noqa: E402
+from lfm_engine.detect import Detections, DetectSettings, detect, detect_steps, is_footage, load_detections  # noqa: E402
 from lfm_engine.errors import InputError  # noqa: E402
 from lfm_engine.io import read_keypoints  # noqa: E402
 
