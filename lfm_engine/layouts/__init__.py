@@ -481,14 +481,15 @@ HOLISTIC_PARTS: dict[str, tuple[int, int]] = {
 FACEMESH_NOSE_TIP = 1
 
 
-def _holistic(with_irises: bool) -> Rig:
-    face = _facemesh(with_irises)
+def _holistic(with_irises: bool | None) -> Rig:
+    """The whole-body layout; ``with_irises=None``: no face (body and hands)."""
+    face = _facemesh(with_irises) if with_irises is not None else None
     hand = MEDIAPIPE_HAND21_JOINTS
     names = [
         *MEDIAPIPE_POSE33_JOINTS,
         *(f"left_hand_{n}" for n in hand),
         *(f"right_hand_{n}" for n in hand),
-        *face.joint_names,
+        *(face.joint_names if face is not None else ()),
     ]
     body = {n: i for i, n in enumerate(MEDIAPIPE_POSE33_JOINTS)}
     lhand, rhand, f0 = HOLISTIC_PARTS["left_hand"][0], HOLISTIC_PARTS["right_hand"][0], HOLISTIC_PARTS["face"][0]
@@ -498,12 +499,21 @@ def _holistic(with_irises: bool) -> Rig:
         (body["right_wrist"], rhand),
         *_shift(_MEDIAPIPE_HAND_CONNECTIONS, lhand),
         *_shift(_MEDIAPIPE_HAND_CONNECTIONS, rhand),
-        (body["nose"], f0 + FACEMESH_NOSE_TIP),
-        *_shift(face.edges, f0),
     ]
-    symmetry = sorted({*detect_symmetry(names[:f0]), *_shift(face.symmetry, f0)})
+    symmetry = sorted(detect_symmetry(names[:f0]))
+    if face is None:
+        return Rig.from_edges(names, edges, name="mediapipe_body_hands75", symmetry=symmetry, category="human")
+    edges += [(body["nose"], f0 + FACEMESH_NOSE_TIP), *_shift(face.edges, f0)]
+    symmetry = sorted({*symmetry, *_shift(face.symmetry, f0)})
     name = "mediapipe_holistic553" if with_irises else "mediapipe_holistic543"
     return Rig.from_edges(names, edges, name=name, symmetry=symmetry, category="human")
+
+
+@_layout("mediapipe_body_hands75", "mediapipe_body_hands", "holistic75")
+def _mediapipe_body_hands75() -> Rig:
+    """MediaPipe's body and both hands (the whole-body layouts without the face): the 33 pose landmarks, then
+    ``left_hand_<name>`` and ``right_hand_<name>`` (21 each), 75 joints; the hands linked to the pose's wrists."""
+    return _holistic(with_irises=None)
 
 
 @_layout("mediapipe_holistic543", "mediapipe_holistic", "holistic", "mediapipe_wholebody")

@@ -40,6 +40,7 @@ EXPECTED = {
     "mediapipe_hand21": (21, "hand", 0, False, 1),
     "mediapipe_facemesh468": (468, "face", 220, False, None),
     "mediapipe_facemesh478": (478, "face", 225, False, None),
+    "mediapipe_body_hands75": (75, "human", 16 + 21, False, 3),
     "mediapipe_holistic543": (543, "human", 16 + 21 + 220, False, None),
     "mediapipe_holistic553": (553, "human", 16 + 21 + 225, False, None),
     "h36m17": (17, "human", 6, True, 1),
