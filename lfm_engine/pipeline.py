@@ -21,6 +21,7 @@ camera made for it; :attr:`CameraModel.assumed` tells which.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -33,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from . import armature as arm
+from . import detect, wholebody
 from .errors import InputError, RigError
 from .io import Keypoints2D, read_keypoints
 from .layouts import available_rigs, get_rig
@@ -77,6 +79,10 @@ class LiftSettings:
             ray, so that the armature reprojects onto the keypoints (with smoothing: onto the smoothed points'
             projections, so that the smoothing is kept); ``"direction"`` puts each joint on the line from its parent
             towards its lifted position.
+        whole_body: how MediaPipe's whole-body layouts are lifted (:mod:`lfm_engine.wholebody`): ``"parts"``
+            (body, hands and face alone, attached at the wrists and the nose; the measured better) or ``"whole"``.
+        detection: the :class:`lfm_engine.detect.DetectSettings` used when the source is footage (a video, an image
+            or an image folder); None: the defaults (body, hands and face).
     """
 
     rig: str | None = None
@@ -94,6 +100,8 @@ class LiftSettings:
     backend: str = "auto"
     rest_frame: int | None = None
     placement: str = "ray"
+    whole_body: str = "parts"
+    detection: object = None
 
 
 @dataclass(frozen=True)
@@ -283,11 +291,17 @@ def liftable(points: np.ndarray, visible: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------- the pipeline
 def lift_steps(
-    source: str | os.PathLike, settings: LiftSettings | None = None, *, lifter: Lifter | None = None
+    source: str | os.PathLike | Keypoints2D, settings: LiftSettings | None = None, *, lifter: Lifter | None = None
 ) -> Generator[tuple[int, int], None, ClipResult]:
     """Read, lift and fit one clip, one chunk of frames per step.
 
-    Yields ``(frames_done, frames_total)`` (frames to lift) before the first chunk and after each; returns
+    ``source`` is a keypoint file or folder (:func:`lfm_engine.io.read_keypoints`), a :class:`Keypoints2D`, or
+    footage (a video, an image, a folder of images: :func:`lfm_engine.detect.is_footage`), which is first run
+    through :func:`lfm_engine.detect.detect_steps` with ``settings.detection``. Detections in a whole-body layout
+    lose the parts never found in the clip (:func:`lfm_engine.wholebody.drop_missing_parts`) unless a rig is given.
+
+    Yields ``(frames_done, frames_total)`` (footage: the frames detected, one per step; then the frames to lift)
+    before the first chunk and after each; returns
     (``StopIteration.value``) the :class:`ClipResult`. Closing the generator cancels the work; nothing outside it
     is changed.
 
@@ -296,10 +310,22 @@ def lift_steps(
             (:class:`WeightsError`); each message names the file and what is wrong.
     """
     s = settings or LiftSettings()
-    src = str(source)
     if s.placement not in arm.PLACEMENTS:
         raise InputError(f"unknown placement {s.placement!r}; use one of {', '.join(arm.PLACEMENTS)}")
-    kp = read_keypoints(source, **({"fps": s.fps} if s.fps else {}))
+    if s.whole_body not in wholebody.MODES:
+        raise InputError(f"unknown whole-body mode {s.whole_body!r}; use one of {', '.join(wholebody.MODES)}")
+    if isinstance(source, Keypoints2D) or detect.is_footage(source):
+        if isinstance(source, Keypoints2D):
+            kp = source
+        else:  # detect first: the progress counts the footage's frames, then the frames lifted
+            kp = (yield from detect.detect_steps(source, s.detection)).keypoints
+        if s.fps:
+            kp = dataclasses.replace(kp, fps=s.fps)
+    else:
+        kp = read_keypoints(source, **({"fps": s.fps} if s.fps else {}))
+    src = kp.source or str(source)
+    if s.rig in (None, ""):
+        kp = wholebody.drop_missing_parts(kp)
     rig = load_rig(s.rig, kp)
     camera = camera_for(kp, s)
     frames = _frame_range(s, kp.num_frames, src)
@@ -318,8 +344,12 @@ def lift_steps(
     yield 0, len(todo)
     for a in range(0, len(todo), step):
         idx = todo[a : a + step]
-        lifted[idx] = lifter.lift(points[idx], edges=rig, mask=visible[idx], focal_length=camera.focal_length,
-                                  principal_point=camera.principal_point)  # fmt: skip
+        if rig.name in wholebody.WHOLE_BODY_LAYOUTS and rig.joint_names == get_rig(rig.name).joint_names:
+            lifted[idx] = wholebody.lift_whole_body(lifter, points[idx], visible[idx], rig.name, camera.focal_length,
+                                                    camera.principal_point, mode=s.whole_body)  # fmt: skip
+        else:
+            lifted[idx] = lifter.lift(points[idx], edges=rig, mask=visible[idx], focal_length=camera.focal_length,
+                                      principal_point=camera.principal_point)  # fmt: skip
         yield a + len(idx), len(todo)
     notes = []
     if not ok.all():

@@ -47,6 +47,28 @@ def part_slices(num_joints: int) -> dict[str, tuple[slice, str]]:
     return out
 
 
+def drop_missing_parts(kp):
+    """``kp`` (a :class:`lfm_engine.io.Keypoints2D`) without the whole-body parts that are missing in every frame:
+    without the face ``mediapipe_body_hands75``, without hands and face ``mediapipe_pose33``. Other keypoints, and
+    whole-body ones with a face but no hands, are returned as they are."""
+    from .io import Keypoints2D
+
+    if kp.rig_name not in WHOLE_BODY_LAYOUTS:
+        return kp
+    seen = {name: bool(kp.mask[:, sl].any()) for name, (sl, _) in part_slices(kp.num_joints).items()}
+    if seen.get("face", False):
+        return kp
+    hands = seen["left_hand"] or seen["right_hand"]
+    layout = "mediapipe_body_hands75" if hands else "mediapipe_pose33"
+    if layout == kp.rig_name:
+        return kp
+    rig = get_rig(layout)
+    J = rig.num_joints
+    return Keypoints2D(kp.points[:, :J], kp.confidence[:, :J], rig.joint_names, rig.edge_array(),
+                       image_size=kp.image_size, fps=kp.fps, source=kp.source, rig_name=layout,
+                       frame_ids=kp.frame_ids)  # fmt: skip
+
+
 def _liftable(points: np.ndarray, visible: np.ndarray) -> np.ndarray:
     from .pipeline import liftable
 
@@ -120,4 +142,4 @@ def lift_whole_body(
     return out
 
 
-__all__ = ["ANCHORS", "MODES", "WHOLE_BODY_LAYOUTS", "lift_whole_body", "part_slices"]
+__all__ = ["ANCHORS", "MODES", "WHOLE_BODY_LAYOUTS", "drop_missing_parts", "lift_whole_body", "part_slices"]

@@ -201,3 +201,32 @@ def test_missing_and_bad_inputs(tmp_path, astronaut):
     det = detect(astronaut, DetectSettings(hands=False, face=False))
     with pytest.raises(InputError, match="only the body was detected"):
         det.part("face")
+
+
+# ---------------------------------------------------------------------- footage through the lift pipeline
+def test_pipeline_lifts_footage(weights_file, tmp_path):
+    from lfm_engine.pipeline import LiftSettings, run
+
+    if not VIDEO.is_file():
+        pytest.skip(f"{VIDEO} is not present (../shared/data)")
+    calls = []
+    settings = LiftSettings(weights=str(weights_file), backend="numpy", focal_length=1681.0,
+                            detection=DetectSettings(frame_end=9))  # fmt: skip
+    result = run(VIDEO, settings, progress=lambda d, t: calls.append((d, t)))
+    assert calls[:2] == [(0, 10), (1, 10)]  # detection, frame by frame, then the lift
+    assert calls[-1][0] == calls[-1][1] and len(calls) > 11
+    assert result.name == "cam01" and result.num_frames == 10 and result.fps == 60.0
+    assert result.rig.name == "mediapipe_body_hands75"  # the face is never found in this clip: dropped
+    assert result.camera.image_size == (1080, 1920)
+    assert result.visible[:, :33].mean() > 0.5
+
+
+def test_pipeline_lifts_detections(clip_detections, weights_file):
+    from lfm_engine.pipeline import LiftSettings, run
+
+    settings = LiftSettings(weights=str(weights_file), backend="numpy", frame_end=19, whole_body="whole")
+    result = run(clip_detections.keypoints, settings)
+    assert result.num_frames == 20 and result.rig.name == "mediapipe_body_hands75"
+    kept = run(clip_detections.keypoints, LiftSettings(weights=str(weights_file), backend="numpy", frame_end=1,
+                                                       rig="mediapipe_holistic553"))  # fmt: skip
+    assert kept.rig.name == "mediapipe_holistic553"  # a rig given: nothing dropped
