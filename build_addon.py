@@ -10,8 +10,9 @@ The version is the manifest's. Entries are sorted and time-stamped 1980-01-01, s
 zip. Inside Blender the engine runs its NumPy backend without extra packages and uses PyTorch (CUDA when available)
 when Blender's Python can import it.
 
-Usage: ``python build_addon.py [--out dist] [--no-weights] [--validate]`` (``--validate`` runs Blender's own
-extension validator from the bpy package on the zip).
+Usage: ``python build_addon.py [--out dist] [--no-weights] [--validate] [--with-detection [--platforms P ...]
+[--wheel-cache DIR] [--offline]]`` (``--validate`` runs Blender's own extension validator from the bpy package on the
+zip; ``--with-detection`` bundles the mediapipe and OpenCV wheels for MediaPipe detection, see ``build_wheels.py``).
 """
 
 from __future__ import annotations
@@ -65,18 +66,35 @@ def zip_entries(include_weights: bool = True) -> list[tuple[str, Path]]:
     return sorted(entries)
 
 
-def build(out_dir: str | Path = ROOT / "dist", include_weights: bool = True) -> Path:
-    """Write the extension zip into ``out_dir``; returns its path."""
+def build(
+    out_dir: str | Path = ROOT / "dist",
+    include_weights: bool = True,
+    wheels: list[Path] | tuple = (),
+    platforms: list[str] | tuple = (),
+) -> Path:
+    """Write the extension zip into ``out_dir``; returns its path. ``wheels`` (for detection, see
+    :mod:`build_wheels`) go to ``wheels/`` and into the manifest with ``platforms``."""
     meta = manifest()
     out = Path(out_dir) / f"{meta['id']}-{meta['version']}.zip"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".zip.tmp")
+    entries = zip_entries(include_weights)
+    if wheels:
+        import build_wheels
+
+        text = build_wheels.manifest_with_wheels((ADDON / "blender_manifest.toml").read_text(), wheels, platforms)
+        entries = sorted([*((n, p) for n, p in entries if n != "blender_manifest.toml"),
+                          *((f"wheels/{w.name}", w) for w in wheels)])  # fmt: skip
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, path in zip_entries(include_weights):
+        for name, path in entries:
             info = zipfile.ZipInfo(name, date_time=_EPOCH)
             info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_STORED if path.suffix == ".safetensors" else zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED if path.suffix in (".safetensors", ".whl") else zipfile.ZIP_DEFLATED
             zf.writestr(info, path.read_bytes())
+        if wheels:
+            info = zipfile.ZipInfo("blender_manifest.toml", date_time=_EPOCH)
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, text, compress_type=zipfile.ZIP_DEFLATED)
     tmp.replace(out)
     return out
 
@@ -101,8 +119,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "dist"), help="output folder (default: dist/)")
     ap.add_argument("--no-weights", action="store_true", help="leave the weights out")
     ap.add_argument("--validate", action="store_true", help="validate the zip with Blender's extension tool")
+    ap.add_argument(
+        "--with-detection",
+        action="store_true",
+        help="bundle the mediapipe and OpenCV wheels (downloaded at build time, see build_wheels.py)",
+    )
+    ap.add_argument(
+        "--platforms",
+        nargs="+",
+        default=None,
+        metavar="P",
+        help="Blender platforms of the wheels (default: linux-x64 windows-x64 macos-arm64 macos-x64)",
+    )
+    ap.add_argument("--wheel-cache", default=None, help="wheel cache folder (default: build/wheels)")
+    ap.add_argument("--offline", action="store_true", help="use only cached wheels, never download")
     args = ap.parse_args(argv)
-    out = build(args.out, include_weights=not args.no_weights)
+    wheels, platforms = [], []
+    if args.with_detection:
+        import build_wheels
+
+        platforms = args.platforms or list(build_wheels.PLATFORMS)
+        cache = Path(args.wheel_cache) if args.wheel_cache else build_wheels.DEFAULT_CACHE
+        try:
+            wheels = build_wheels.wheels_for(platforms, cache, offline=args.offline)
+        except (LookupError, ValueError) as exc:
+            raise SystemExit(f"build_addon: {exc}") from None
+    out = build(args.out, include_weights=not args.no_weights, wheels=wheels, platforms=platforms)
+    if wheels:
+        print(f"bundled {len(wheels)} wheels for {', '.join(platforms)}")
     weights = [n for n, _ in zip_entries(not args.no_weights) if n.endswith(".safetensors")]
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB; weights: {', '.join(weights) or 'none'})")
     if args.validate:
