@@ -119,3 +119,45 @@ def test_batch_takes_footage(short_video, weights_file, tmp_path):
     cam = bpy.context.scene.camera.data
     assert cam.background_images[0].clip.filepath.endswith("astronaut.avi")
     assert bpy.context.scene.render.fps == 24
+
+
+def test_modal_detect_steps_then_escape_cancels(addon, short_video):
+    """The modal path driven by hand: one frame per timer event, progress, Esc leaves nothing behind."""
+    from types import SimpleNamespace
+
+    from blender_addon.detection import LFM_OT_detect
+
+    class Op:
+        _steps = None
+        _timer = "timer"
+        _start, _stop, _write, modal = (
+            LFM_OT_detect._start,
+            LFM_OT_detect._stop,
+            LFM_OT_detect._write,
+            LFM_OT_detect.modal,
+        )
+
+        def __init__(self):
+            self.reports = []
+
+        def report(self, kind, message):
+            self.reports.append((set(kind), message))
+
+    progress = []
+    wm = SimpleNamespace(progress_update=progress.append, event_timer_remove=lambda t: None, progress_end=lambda: None)
+    ctx = SimpleNamespace(scene=bpy.context.scene, window_manager=wm,
+                          workspace=SimpleNamespace(status_text_set=lambda text: None))  # fmt: skip
+    bpy.context.scene.lift_to_3d_detect.movie_path = str(short_video)
+    op = Op()
+    op._start(ctx)
+    steps = op._steps
+    before = datablocks()
+    assert op.modal(ctx, SimpleNamespace(type="MOUSEMOVE")) == {"PASS_THROUGH"}
+    for _ in range(3):
+        assert op.modal(ctx, SimpleNamespace(type="TIMER")) == {"RUNNING_MODAL"}
+    assert progress == [0, 250, 500]  # 4 frames: before the first, then after each
+    assert op.modal(ctx, SimpleNamespace(type="ESC")) == {"CANCELLED"}
+    assert op._steps is None and steps.gi_frame is None  # the detection generator was closed
+    assert any("cancelled" in m for _, m in op.reports)
+    assert datablocks() == before and len(bpy.data.movieclips) == 0
+    assert bpy.context.scene.lift_to_3d.source_path == ""
