@@ -119,3 +119,66 @@ def test_offline_command_line(cache, tmp_path, capsys):
     assert "bundled 12 wheels for macos-arm64" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="no wheel for linux-x64"):
         build_addon.main([*args[:-1], "linux-x64", "--wheel-cache", str(tmp_path / "empty")])
+
+
+INSTALL_AND_DETECT = r"""
+import importlib.machinery, json, sys, sysconfig
+SITE = sysconfig.get_paths()["purelib"]
+BUNDLED = {"mediapipe", "cv2", "matplotlib", "google", "attr", "attrs", "PIL", "kiwisolver", "fontTools", "cycler",
+           "pyparsing", "dateutil", "mpl_toolkits"}
+
+
+class HideTestCopies:
+    # The bundled packages' top-level modules are looked up everywhere but this environment's site-packages.
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if "." in name or name not in BUNDLED:
+            return None
+        return importlib.machinery.PathFinder.find_spec(name, [p for p in sys.path if not p.startswith(SITE)])
+
+
+sys.meta_path.insert(0, HideTestCopies)
+import bpy
+zip_path, image = sys.argv[1:3]
+bpy.ops.wm.read_factory_settings(use_empty=True)
+installed = bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default", enable_on_install=True)
+assert installed == {"FINISHED"}, installed
+s = bpy.context.scene.lift_to_3d_detect
+s.movie_path = image
+outcome = bpy.ops.lfm.detect()
+import mediapipe, cv2, matplotlib
+tracks = [t.name for t in s.clip.tracking.objects["Lift to 3D"].tracks]
+print("RESULT " + json.dumps({"outcome": sorted(outcome), "tracks": tracks, "mediapipe": mediapipe.__file__,
+      "cv2": cv2.__file__, "matplotlib": matplotlib.__file__}))
+"""
+
+
+def test_cached_linux_wheels_install_and_detect_in_a_fresh_blender(tmp_path):
+    """With the Linux wheels in build/wheels (from one real ``--with-detection`` build; never downloaded here):
+    the extension installs its wheels and Detect runs on them, not on this environment's packages."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("bpy")
+    data = pytest.importorskip("skimage.data")
+    cv2 = pytest.importorskip("cv2")
+    try:
+        wheels = build_wheels.wheels_for(["linux-x64"], build_wheels.DEFAULT_CACHE, offline=True)
+    except LookupError as exc:
+        pytest.skip(f"build/wheels lacks the Linux wheels ({exc}); run build_addon.py --with-detection once")
+    out = build_addon.build(tmp_path / "dist", include_weights=False, wheels=wheels, platforms=["linux-x64"])
+    image = tmp_path / "astronaut.png"
+    cv2.imwrite(str(image), data.astronaut()[..., ::-1])
+    env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "user"), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", INSTALL_AND_DETECT, str(out), str(image)], capture_output=True,
+                          text=True, cwd=tmp_path, env=env, timeout=500)  # fmt: skip
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and lines, done.stdout[-2000:] + done.stderr[-2000:]
+    result = json.loads(lines[-1][len("RESULT ") :])
+    assert result["outcome"] == ["FINISHED"]
+    assert len(result["tracks"]) == 33 + 478 and "nose" in result["tracks"]  # body and face found, no hands
+    site = str(tmp_path / "user" / "extensions" / ".local")
+    for module in ("mediapipe", "cv2", "matplotlib"):
+        assert result[module].startswith(site), result[module]
