@@ -101,7 +101,7 @@ class LiftSettings:
     rest_frame: int | None = None
     placement: str = "ray"
     whole_body: str = "parts"
-    detection: object = None
+    detection: detect.DetectSettings | None = None
 
 
 @dataclass(frozen=True)

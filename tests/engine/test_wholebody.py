@@ -105,3 +105,15 @@ def test_drop_missing_parts(rng):
     assert drop_missing_parts(_kp(one_hand, "mediapipe_holistic553")).rig_name == "mediapipe_body_hands75"
     coco = _kp(rng.normal(size=(2, 17, 2)), "coco17")
     assert drop_missing_parts(coco) is coco
+
+
+def test_frame_without_a_body_comes_from_the_whole_lift(lifter, rng):
+    pts = _whole_body_2d(rng, 3, 75)
+    vis = np.ones((3, 75), dtype=bool)
+    vis[1, :32] = False  # one body joint left in frame 1: the body cannot be lifted alone there
+    out = lift_whole_body(lifter, pts, vis, "mediapipe_body_hands75", F, PP, mode="parts")
+    whole = lift_whole_body(lifter, pts, vis, "mediapipe_body_hands75", F, PP, mode="whole")
+    assert np.allclose(out[1], whole[1])
+    assert not np.allclose(out[0], whole[0])
+    proj = out[..., :2] / out[..., 2:] * F + np.asarray(PP)
+    assert np.abs(proj - pts)[vis].max() < 1e-2
