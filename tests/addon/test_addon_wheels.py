@@ -112,11 +112,48 @@ def test_offline_build_bundles_wheels_in_the_manifest(cache, tmp_path):
     assert names.count("blender_manifest.toml") == 1
 
 
+def _zip_wheels(path):
+    with zipfile.ZipFile(path) as zf:
+        meta = tomllib.loads(zf.read("blender_manifest.toml").decode())
+        wheels = sorted(n for n in zf.namelist() if n.startswith("wheels/"))
+    return meta, wheels
+
+
+def test_split_platforms_one_zip_each_with_only_its_wheels(cache, tmp_path):
+    by_platform = {p: build_wheels.wheels_for([p], cache, offline=True) for p in build_wheels.PLATFORMS}
+    zips = build_addon.build_split_platforms(tmp_path / "dist", by_platform, include_weights=False)
+    assert {p: z.name for p, z in zips.items()} == {
+        "linux-x64": "lift_to_3d-0.1.0-linux_x64.zip",
+        "windows-x64": "lift_to_3d-0.1.0-windows_x64.zip",
+        "macos-arm64": "lift_to_3d-0.1.0-macos_arm64.zip",
+        "macos-x64": "lift_to_3d-0.1.0-macos_x64.zip",
+    }
+    other_os = {"linux-x64": ("win_", "macosx_"), "windows-x64": ("linux", "macosx_")}
+    for platform, path in zips.items():
+        meta, wheels = _zip_wheels(path)
+        names = [w.name for w in by_platform[platform]]
+        assert meta["platforms"] == [platform]
+        assert meta["wheels"] == [f"./wheels/{n}" for n in names]
+        assert wheels == [f"wheels/{n}" for n in names]
+        assert len(names) == len(build_wheels.DETECTION_REQUIREMENTS)
+        assert not any(t in n for n in names for t in other_os.get(platform, ("win_", "linux")))
+    # The two macOS zips share the universal2 wheels but not the per-architecture ones.
+    arm, x64 = (set(_zip_wheels(zips[p])[1]) for p in ("macos-arm64", "macos-x64"))
+    assert "wheels/mediapipe-0.10.21-cp311-cp311-macosx_11_0_universal2.whl" in arm & x64
+    assert any("arm64" in n for n in arm - x64) and any("x86_64" in n for n in x64 - arm)
+
+
 def test_offline_command_line(cache, tmp_path, capsys):
     args = ["--out", str(tmp_path / "d"), "--no-weights", "--with-detection", "--offline", "--wheel-cache", str(cache),
             "--platforms", "macos-arm64"]  # fmt: skip
     assert build_addon.main(args) == 0
-    assert "bundled 12 wheels for macos-arm64" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "lift_to_3d-0.1.0.zip" in out and "no detection" in out
+    assert "lift_to_3d-0.1.0-macos_arm64.zip" in out and "12 wheels for macos-arm64" in out
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["lift_to_3d-0.1.0-macos_arm64.zip",
+                                                                  "lift_to_3d-0.1.0.zip"]  # fmt: skip
+    meta, wheels = _zip_wheels(tmp_path / "d" / "lift_to_3d-0.1.0.zip")
+    assert not wheels and "wheels" not in meta and "platforms" not in meta  # the small zip: no detection wheels
     with pytest.raises(SystemExit, match="no wheel for linux-x64"):
         build_addon.main([*args[:-1], "linux-x64", "--wheel-cache", str(tmp_path / "empty")])
 
@@ -168,7 +205,8 @@ def test_cached_linux_wheels_install_and_detect_in_a_fresh_blender(tmp_path):
         wheels = build_wheels.wheels_for(["linux-x64"], build_wheels.DEFAULT_CACHE, offline=True)
     except LookupError as exc:
         pytest.skip(f"build/wheels lacks the Linux wheels ({exc}); run build_addon.py --with-detection once")
-    out = build_addon.build(tmp_path / "dist", include_weights=False, wheels=wheels, platforms=["linux-x64"])
+    out = build_addon.build_split_platforms(tmp_path / "dist", {"linux-x64": wheels}, include_weights=False)
+    out = out["linux-x64"]
     image = tmp_path / "astronaut.png"
     cv2.imwrite(str(image), data.astronaut()[..., ::-1])
     env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "user"), "OMP_NUM_THREADS": "1"}
