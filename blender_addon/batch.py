@@ -69,6 +69,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--start", type=int, default=0, help="first clip frame to lift (0-based)")
     ap.add_argument("--end", type=int, help="last clip frame to lift (0-based, inclusive)")
     ap.add_argument("--scene-start", type=int, default=1, help="scene frame of each clip's first frame")
+    ap.add_argument(
+        "--whole-body",
+        choices=("parts", "whole"),
+        default="parts",
+        help="MediaPipe whole-body keypoints: lift body, hands and face alone and attach them (default), or whole",
+    )
     ap.add_argument("--empties", action="store_true", help="one empty per joint instead of an armature")
     ap.add_argument("--strict", action="store_true", help="write nothing when any input fails")
     ap.add_argument("--verbose", action="store_true", help="print tracebacks of unexpected errors")
@@ -83,7 +89,7 @@ def settings_from_args(args: argparse.Namespace):
         rig=args.rig, confidence_threshold=args.confidence, smoothing=args.smoothing,
         smoothing_strength=args.smoothing_strength, height=args.height, focal_length=args.focal_length,
         image_size=tuple(args.image_size) if args.image_size else None, fps=args.fps, frame_start=args.start,
-        frame_end=args.end, weights=args.weights, backend=args.backend,
+        frame_end=args.end, weights=args.weights, backend=args.backend, whole_body=args.whole_body,
     )  # fmt: skip
 
 
