@@ -3,9 +3,11 @@
 Prints frames per second of :func:`lfm_engine.detect.detect` for the whole body (Holistic: pose, hands, face) and
 the body alone (Pose), and the time of each stage of ``cam01.mp4`` (100 frames, 1080x1920) -> armature with one key
 per frame in Blender: detection, lift with the shipped weights (parts attached), and writing the armature, camera
-and footage background with ``bpy``. Needs ``../shared/data`` and the ``detect`` extra; ``bpy`` for the last stage.
+and footage background with ``bpy``. First, what a frame range costs: the last 10 frames (90..99) decoded after
+seeking to 90 against the whole clip decoded, and detected (Pose) alone (``--range-only`` stops there). Needs
+``../shared/data`` and the ``detect`` extra; ``bpy`` for the last stage.
 
-    .venv/bin/python bench/bench_detect.py [--threads 1] [--frames 100]
+    .venv/bin/python bench/bench_detect.py [--threads 1] [--frames 100] [--range-only]
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lfm_engine.detect import DetectSettings, detect  # noqa: E402
+from lfm_engine.detect import DetectSettings, _video_frames, detect, footage_info  # noqa: E402
 from lfm_engine.pipeline import LiftSettings, run  # noqa: E402
 
 VIDEO = ROOT.parent / "shared" / "data" / "footage" / "pose2sim_balancing" / "cam01.mp4"
@@ -31,6 +33,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=1, help="torch threads for the lift (default 1)")
     ap.add_argument("--frames", type=int, default=100, help="frames of the clip to use (default: all 100)")
+    ap.add_argument("--range-only", action="store_true", help="only the frame-range figures")
     args = ap.parse_args()
     if not VIDEO.is_file():
         print(f"skipped: {VIDEO} is not present (../shared/data)")
@@ -42,6 +45,20 @@ def main() -> int:
     except ImportError:
         pass
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; clip {VIDEO.name}")
+    info = footage_info(VIDEO)
+    t0 = time.perf_counter()
+    n_all = sum(1 for _ in _video_frames(info, 0, None))
+    t_all = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    n_seek = sum(1 for _ in _video_frames(info, 90, 99))
+    t_seek = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    n_det = detect(VIDEO, DetectSettings(hands=False, face=False, frame_start=90, frame_end=99)).num_frames
+    t_det = time.perf_counter() - t0
+    print(f"frame range: decode all {n_all} frames {t_all:.2f} s; seek to 90 and decode {n_seek} frames {t_seek:.2f} s;"
+          f" detect (Pose) those {n_det} frames alone {t_det:.2f} s")  # fmt: skip
+    if args.range_only:
+        return 0
     end = args.frames - 1
     rates = {}
     for label, settings in (

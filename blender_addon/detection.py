@@ -1,14 +1,15 @@
 """Detect 2D keypoints in footage with MediaPipe (``lfm_engine.detect``) and show them over the footage.
 
 ``LFM_OT_detect`` runs :func:`lfm_engine.detect.detect_steps` on a movie file (or a Movie Clip already loaded) from
-a modal timer, one frame per step (progress on the cursor, Esc cancels). When it finishes it:
+a modal timer, one frame per step (progress on the cursor, Esc cancels), over the frames **First Frame** to
+**Last Frame** only (the frames before are seeked past, not decoded). When it finishes it:
 
 * loads the movie as a Movie Clip (unless it was one already) and writes every detected joint as a track of the
   tracking object :data:`TRACKING_OBJECT` (one marker per frame where the joint was found, in the clip's own frame
   numbers), so the keypoints show over the footage in the Movie Clip editor;
 * saves the detections (:meth:`lfm_engine.detect.Detections.save`) to ``//lift_to_3d/<clip>.npz`` beside
   the saved .blend (Blender's temporary folder for an unsaved file) and makes that file the **Keypoints** of the
-  Lift panel, so **Lift to 3D** lifts them (starting at the clip's first scene frame);
+  Lift panel, so **Lift to 3D** lifts them (every detected frame, each at its frame of the clip);
 * after a lift of those detections, the created camera shows the Movie Clip as its background
   (:func:`attach_footage`, called by the Lift operator and the batch script).
 
@@ -21,7 +22,7 @@ import os
 from pathlib import Path
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty, PointerProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, IntProperty, PointerProperty, StringProperty
 from bpy.types import Operator, Panel, PropertyGroup
 
 from .engine import LFMError, detect
@@ -50,6 +51,15 @@ class LFM_DetectSettings(PropertyGroup):
     hands: BoolProperty(name="Hands", description="Detect both hands (21 landmarks each)", default=True)
     face: BoolProperty(name="Face", description="Detect the face mesh (478 landmarks)", default=True)
     model: EnumProperty(name="Pose Model", items=MODEL_ITEMS, default="1")
+    frame_start: IntProperty(
+        name="First Frame", description="First frame of the footage to detect (0-based)", default=0, min=0
+    )
+    frame_end: IntProperty(
+        name="Last Frame",
+        description="Last frame of the footage to detect (0-based); -1 = the last",
+        default=-1,
+        min=-1,
+    )
 
 
 def settings_of(context) -> LFM_DetectSettings:
@@ -103,7 +113,8 @@ def attach_footage(result, created, clip: bpy.types.MovieClip | None = None, sce
     :func:`blender_io.write_clip`): ``clip``, else the Movie Clip whose detections file is ``result.source``,
     else the footage file ``result.source`` itself loaded as a Movie Clip; nothing when there is none.
 
-    The clip starts at ``scene_start`` (the scene frame of the first lifted frame, less the frames before it).
+    The clip starts at ``scene_start`` (the scene frame of the first lifted frame) less the footage frames before
+    it (``result.frame_ids``, else ``result.frame_indices``), so each key shows over its own footage frame.
     """
     source = Path(result.source)
     if clip is None:
@@ -115,7 +126,8 @@ def attach_footage(result, created, clip: bpy.types.MovieClip | None = None, sce
         clip = bpy.data.movieclips.load(str(source), check_existing=True)
     if clip is None:
         return
-    first = int(result.frame_indices[0]) if len(result.frame_indices) else 0
+    frames = result.frame_ids if result.frame_ids is not None else result.frame_indices  # the footage's numbers
+    first = int(frames[0]) if len(frames) else 0
     clip.frame_start = scene_start - first
     for cam in (i for i in created if isinstance(i, bpy.types.Camera)):
         cam.show_background_images = True
@@ -150,7 +162,13 @@ class LFM_OT_detect(Operator):
         path = footage_path(s)
         if not path:
             raise LFMError("Choose a movie file or a Movie Clip first")
-        options = detect.DetectSettings(hands=s.hands, face=s.face, model_complexity=int(s.model))
+        options = detect.DetectSettings(
+            hands=s.hands,
+            face=s.face,
+            model_complexity=int(s.model),
+            frame_start=s.frame_start,
+            frame_end=None if s.frame_end < 0 else s.frame_end,
+        )
         self._steps = detect.detect_steps(path, options)
 
     def _stop(self, context) -> None:
@@ -183,7 +201,8 @@ class LFM_OT_detect(Operator):
         s.clip = clip
         lift = context.scene.lift_to_3d
         lift.source_path = str(path)
-        lift.scene_start = clip.frame_start
+        lift.clip_start, lift.clip_end = 0, -1  # every detected frame
+        lift.scene_start = clip.frame_start + int(kp.frame_ids[0])  # the lift stays in step with the clip
         found = ", ".join(f"{p.replace('_', ' ')} {detections.found(p).mean():.0%}" for p in self._parts(detections))
         self.report({"INFO"}, f"Detected {detections.num_frames} frames of {clip.name} ({found})")
         return {"FINISHED"}
@@ -267,6 +286,9 @@ class LFM_PT_detect(Panel):
         col.prop(s, "hands")
         col.prop(s, "face")
         layout.prop(s, "model")
+        col = layout.column(heading="Frames", align=True)
+        col.prop(s, "frame_start")
+        col.prop(s, "frame_end")
         layout.operator("lfm.detect", icon="TRACKER")
         path = s.clip.get(CLIP_DETECTIONS_KEY) if s.clip is not None else None
         if path and os.path.isfile(bpy.path.abspath(path)):

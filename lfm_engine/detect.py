@@ -282,11 +282,22 @@ def footage_info(path: str | os.PathLike, fps: float | None = None) -> FootageIn
 
 
 def _video_frames(info: FootageInfo, start: int, end: int | None) -> Iterator[tuple[int, float | None, np.ndarray]]:
-    """``(index, time in seconds or None, RGB frame)`` of frames ``start..end`` of a video."""
+    """``(index, time in seconds or None, RGB frame)`` of frames ``start..end`` of a video.
+
+    The frames before ``start`` are not decoded one by one: the video is seeked to ``start``
+    (``CAP_PROP_POS_FRAMES``; OpenCV's FFmpeg backend seeks to the key frame before it and decodes forward to the
+    exact frame). When the backend cannot seek there, the frames before ``start`` are skipped with ``grab`` (no
+    colour conversion), so the indices and times stay right either way.
+    """
     cv2 = _cv2()
     cap = cv2.VideoCapture(str(info.path))
     try:
         index = 0
+        if start > 0 and cap.set(cv2.CAP_PROP_POS_FRAMES, start) and int(cap.get(cv2.CAP_PROP_POS_FRAMES)) == start:
+            index = start
+        elif start > 0:  # no seeking: start again from the first frame and skip
+            cap.release()
+            cap = cv2.VideoCapture(str(info.path))
         while end is None or index <= end:
             if index < start:
                 if not cap.grab():

@@ -69,7 +69,8 @@ class LiftSettings:
         fps: frames per second, overriding the file's.
         default_fps: the frame rate smoothing assumes when neither ``fps`` nor the file gives one.
         frame_start, frame_end: the clip frames to lift, 0-based indices into the file's frames, ``frame_end``
-            inclusive (None: to the end).
+            inclusive (None: to the end). With footage they are the footage's frames, and only those are detected
+            (they replace ``detection``'s own range unless they are the defaults, 0 and None).
         weights: weights file; None: the shipped ``lfm_engine/weights/lfm_v1.safetensors``.
         backend: ``"auto"``, ``"torch"`` or ``"numpy"`` (see :class:`lfm_engine.Lifter`).
         rest_frame: the frame (index into the lifted range) whose pose becomes the rest pose; None: the most
@@ -152,7 +153,9 @@ class ClipResult:
         fps: frames per second (the file's or the override), or None when unknown.
         frame_offsets: ``(T,)`` int64 key times relative to the first lifted frame, in frames (from the file's
             frame numbers, so gaps in a numbered sequence stay gaps).
-        frame_indices: ``(T,)`` the lifted frames' indices into the file's frames.
+        frame_indices: ``(T,)`` the lifted frames' indices into the file's frames (footage: into the footage's).
+        frame_ids: ``(T,)`` int64 the lifted frames' numbers in the footage when the source knows them (the file's
+            ``frame_ids``: detections and footage give the video's frame numbers), else None.
         scale: metres per pixel unit of ``lifted`` (``world = scale * CAMERA_TO_WORLD @ lifted`` before smoothing).
         height: the subject size used, metres.
     """
@@ -173,6 +176,7 @@ class ClipResult:
     scale: float
     height: float
     notes: tuple[str, ...] = field(default=())
+    frame_ids: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
@@ -279,6 +283,15 @@ def _frame_range(settings: LiftSettings, T: int, src: str) -> np.ndarray:
     return np.arange(start, end + 1)
 
 
+def _footage_range(settings: LiftSettings) -> detect.DetectSettings:
+    """The detection settings for footage: ``settings.detection`` with the lift's frame range, unless it is the
+    default (0 to the end)."""
+    det = settings.detection or detect.DetectSettings()
+    if settings.frame_start or settings.frame_end is not None:
+        det = dataclasses.replace(det, frame_start=int(settings.frame_start), frame_end=settings.frame_end)
+    return det
+
+
 def liftable(points: np.ndarray, visible: np.ndarray) -> np.ndarray:
     """``(T,)`` bool: frames with at least two distinct visible joints (what :meth:`Lifter.lift` accepts)."""
     count = visible.sum(-1)
@@ -314,11 +327,13 @@ def lift_steps(
         raise InputError(f"unknown placement {s.placement!r}; use one of {', '.join(arm.PLACEMENTS)}")
     if s.whole_body not in wholebody.MODES:
         raise InputError(f"unknown whole-body mode {s.whole_body!r}; use one of {', '.join(wholebody.MODES)}")
-    if isinstance(source, Keypoints2D) or detect.is_footage(source):
+    footage = not isinstance(source, Keypoints2D) and detect.is_footage(source)
+    if isinstance(source, Keypoints2D) or footage:
         if isinstance(source, Keypoints2D):
             kp = source
-        else:  # detect first: the progress counts the footage's frames, then the frames lifted
-            kp = (yield from detect.detect_steps(source, s.detection)).keypoints
+        else:  # detect first, only the frames to lift: the progress counts them detected, then lifted
+            kp = (yield from detect.detect_steps(source, _footage_range(s))).keypoints
+            s = dataclasses.replace(s, frame_start=0, frame_end=None)  # what was detected is the range
         if s.fps:
             kp = dataclasses.replace(kp, fps=s.fps)
     else:
@@ -329,6 +344,7 @@ def lift_steps(
     rig = load_rig(s.rig, kp)
     camera = camera_for(kp, s)
     frames = _frame_range(s, kp.num_frames, src)
+    footage_frames = kp.frame_ids[frames] if footage and kp.frame_ids is not None else frames
     points = np.asarray(kp.points[frames], dtype=np.float64)  # (T, J, 2)
     conf = np.asarray(kp.confidence[frames])
     visible = np.isfinite(points).all(-1) & (conf > s.confidence_threshold)
@@ -386,8 +402,9 @@ def lift_steps(
     return ClipResult(
         name=name or "clip", source=src, rig=rig, points2d=points.astype(np.float32), visible=visible,
         lifted=lifted, lifted_frames=ok, world=world, armature=animation, camera=camera, fps=kp.fps,
-        frame_offsets=offsets.astype(np.int64), frame_indices=frames, scale=float(scale), height=height,
-        notes=tuple(notes),
+        frame_offsets=offsets.astype(np.int64), frame_indices=np.asarray(footage_frames, dtype=np.int64),
+        scale=float(scale), height=height, notes=tuple(notes),
+        frame_ids=None if kp.frame_ids is None else np.asarray(kp.frame_ids[frames], dtype=np.int64),
     )  # fmt: skip
 
 

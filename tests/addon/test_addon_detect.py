@@ -8,7 +8,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 import pytest
-from addon_helpers import datablocks
+from addon_helpers import datablocks, fcurves_of
 
 from tests.conftest import SHARED_DATA
 
@@ -161,3 +161,33 @@ def test_modal_detect_steps_then_escape_cancels(addon, short_video):
     assert any("cancelled" in m for _, m in op.reports)
     assert datablocks() == before and len(bpy.data.movieclips) == 0
     assert bpy.context.scene.lift_to_3d.source_path == ""
+
+
+def test_detect_frame_range_then_lift_in_step_with_the_clip(addon, short_video, weights_file):
+    """Only the chosen frames are detected; their tracks and keys sit at their own frames of the Movie Clip."""
+    from lfm_engine.detect import load_detections
+
+    scene = bpy.context.scene
+    d = scene.lift_to_3d_detect
+    d.movie_path = str(short_video)
+    d.face = False
+    d.frame_start, d.frame_end = 1, 2
+    scene.lift_to_3d.clip_start = 3  # a range left from another file: reset, every detected frame is lifted
+    assert bpy.ops.lfm.detect() == {"FINISHED"}
+    clip = d.clip
+    det = load_detections(scene.lift_to_3d.source_path)
+    assert det.keypoints.frame_ids.tolist() == [1, 2] and np.allclose(det.timestamps, [1 / 24, 2 / 24])
+    nose = _tracks(clip)["nose"]
+    assert sorted(m.frame for m in nose.markers) == [2, 3]  # the clip's frames 2 and 3 (footage frames 1 and 2)
+    s = scene.lift_to_3d
+    assert (s.clip_start, s.clip_end, s.scene_start) == (0, -1, clip.frame_start + 1) == (0, -1, 2)
+    s.weights_path = str(weights_file)
+    assert bpy.ops.lfm.lift() == {"FINISHED"}
+    assert clip.frame_start == 1  # the footage did not move
+    arm = next(o for o in bpy.data.objects if o.type == "ARMATURE")
+    keys = {k.co[0] for c in fcurves_of(arm) for k in c.keyframe_points}
+    assert keys == {2.0, 3.0}
+
+    with pytest.raises(RuntimeError, match=r"astronaut\.avi: no frame to detect \(start frame 9"):
+        d.frame_start, d.frame_end = 9, -1
+        bpy.ops.lfm.detect()

@@ -163,6 +163,106 @@ def test_mismatched_image_sequence(astronaut, tmp_path):
         detect(tmp_path, DetectSettings(hands=False, face=False))
 
 
+# ---------------------------------------------------------------------- frame ranges
+class _Capture:
+    """A cv2.VideoCapture counting its grab and read calls; ``seek=False`` makes it refuse to seek."""
+
+    def __init__(self, path, counts, seek):
+        self._cap, self._counts, self._seek = cv2.VideoCapture(path), counts, seek
+
+    def __getattr__(self, name):
+        return getattr(self._cap, name)
+
+    def grab(self):
+        self._counts["grab"] += 1
+        return self._cap.grab()
+
+    def read(self):
+        self._counts["read"] += 1
+        return self._cap.read()
+
+    def set(self, prop, value):
+        return self._seek and self._cap.set(prop, value)
+
+
+def _counting_cv2(monkeypatch, seek=True):
+    from lfm_engine import detect as module
+
+    counts = {"grab": 0, "read": 0}
+
+    class Cv2:
+        def __getattr__(self, name):
+            return getattr(cv2, name)
+
+        def VideoCapture(self, path):
+            return _Capture(path, counts, seek)
+
+    monkeypatch.setattr(module, "_cv2", Cv2)
+    return counts
+
+
+@pytest.fixture(scope="module")
+def numbered_video(tmp_path_factory):
+    """40 frames of MPEG-4 part 2 (key frames 12 apart), each unlike the others: a grey level and a square that
+    move with the frame number."""
+    path = tmp_path_factory.mktemp("numbered") / "numbered.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (96, 64))
+    for k in range(40):
+        img = np.full((64, 96, 3), 10 + 6 * k, np.uint8)
+        img[10:30, k : k + 20] = 255
+        writer.write(img)
+    writer.release()
+    return path
+
+
+@pytest.mark.parametrize("seek", [True, False])
+def test_video_frame_range_is_seeked_not_decoded(numbered_video, monkeypatch, seek):
+    from lfm_engine.detect import _video_frames, footage_info
+
+    info = footage_info(numbered_video)
+    every = list(_video_frames(info, 0, None))
+    assert [i for i, _, _ in every] == list(range(40))
+    counts = _counting_cv2(monkeypatch, seek)
+    some = list(_video_frames(info, 23, 26))
+    assert [i for i, _, _ in some] == [23, 24, 25, 26]
+    for (i, t, frame), (j, u, expected) in zip(some, every[23:27], strict=False):
+        assert i == j and t == pytest.approx(u) == pytest.approx(i / 30.0)
+        assert np.array_equal(frame, expected)  # the very frame a decode from the start gives
+    # Seeking: only the 4 frames are read, none skipped one by one; without seeking, the 23 before are grabbed.
+    assert counts == ({"grab": 0, "read": 4} if seek else {"grab": 23, "read": 4})
+
+
+def test_clip_frame_range_detected_alone(monkeypatch):
+    if not VIDEO.is_file():
+        pytest.skip(f"{VIDEO} is not present (../shared/data)")
+    counts = _counting_cv2(monkeypatch)
+    calls = []
+    det = detect(VIDEO, DetectSettings(hands=False, face=False, frame_start=40, frame_end=49),
+                 progress=lambda d, t: calls.append((d, t)))  # fmt: skip
+    assert counts["read"] == 10 + 1 and counts["grab"] == 0  # the first frame read by footage_info, then 40..49
+    assert calls == [(k, 10) for k in range(11)]
+    assert np.array_equal(det.keypoints.frame_ids, np.arange(40, 50))
+    assert np.allclose(det.timestamps, np.arange(40, 50) / 60.0, atol=1e-3)
+    assert det.found("body").all()
+
+
+def test_pipeline_detects_only_the_frames_lifted(weights_file):
+    from lfm_engine.pipeline import LiftSettings, run
+
+    if not VIDEO.is_file():
+        pytest.skip(f"{VIDEO} is not present (../shared/data)")
+    calls = []
+    settings = LiftSettings(weights=str(weights_file), backend="numpy", focal_length=1681.0, frame_start=60,
+                            frame_end=64, detection=DetectSettings(face=False))  # fmt: skip
+    result = run(VIDEO, settings, progress=lambda d, t: calls.append((d, t)))
+    assert calls[:6] == [(k, 5) for k in range(6)]  # 5 frames detected, not 100
+    assert result.num_frames == 5
+    assert result.frame_indices.tolist() == result.frame_ids.tolist() == [60, 61, 62, 63, 64]  # the footage's
+    assert result.frame_offsets.tolist() == [0, 1, 2, 3, 4]
+    with pytest.raises(InputError, match=r"cam01\.mp4: no frame to detect \(start frame 200"):
+        run(VIDEO, LiftSettings(weights=str(weights_file), backend="numpy", frame_start=200))
+
+
 # ---------------------------------------------------------------------- errors
 def test_empty_video(tmp_path):
     path = tmp_path / "empty.mp4"
