@@ -186,8 +186,10 @@ def main() -> None:
     for J, target in TARGETS.items():
         best = max(max(r["fp32"], r["bf16"]) for r in rows if r["joints"] == J and str(r["batch"]).startswith("auto"))
         default = next(r for r in rows if r["joints"] == J and str(r["batch"]).startswith("auto"))
-        print(f"target {J} joints >= {target:.0f} f/s: default lifter (auto batch) fp32 {default['fp32']:.0f}, "
-              f"bf16 {default['bf16']:.0f} -> {'met' if best >= target else 'MISSED'} ({best / target:.2f}x)")
+        print(
+            f"target {J} joints >= {target:.0f} f/s: default lifter (auto batch) fp32 {default['fp32']:.0f}, "
+            f"bf16 {default['bf16']:.0f} -> {'met' if best >= target else 'MISSED'} ({best / target:.2f}x)"
+        )
     efficiency(weights, rows)
     accuracy(weights)
     if torch.cuda.is_available():
