@@ -1,0 +1,221 @@
+"""Retargeting in Blender: read armatures into arrays, call :mod:`lfm_engine.retarget`, bake, export.
+
+Nothing here computes motion: :func:`read_target` and :func:`read_source` copy Blender data into arrays,
+:func:`bake` writes the engine's keys into a new action on the target (bulk ``foreach_set`` writes through
+:mod:`.blender_io`), :func:`export_motion` runs Blender's bundled BVH, FBX and glTF exporters.
+
+No helper object or constraint is ever created (IK is solved by the engine), so there is nothing to clean up; a
+failed bake removes the action it made and restores the target's previous action and rotation modes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import bpy
+import numpy as np
+
+from . import blender_io
+from .engine import LFMError, lfm_engine
+
+retarget_engine = __import__(f"{lfm_engine.__name__}.retarget", fromlist=["retarget"])
+TargetSkeleton = retarget_engine.TargetSkeleton
+Mapping = retarget_engine.Mapping
+Pair = retarget_engine.Pair
+MappingError = retarget_engine.MappingError
+
+#: File extensions :func:`export_motion` writes.
+EXPORT_FORMATS = {".bvh": "BVH", ".fbx": "FBX", ".glb": "glTF binary", ".gltf": "glTF separate"}
+
+
+# ---------------------------------------------------------------------- reading
+def read_target(obj) -> TargetSkeleton:
+    """The rest data of armature object ``obj`` (bones in an order with parents first)."""
+    if obj is None or obj.type != "ARMATURE":
+        raise LFMError(f"{getattr(obj, 'name', obj)!r} is not an armature")
+    bones = list(obj.data.bones)
+    if not bones:
+        raise MappingError(f"armature {obj.name!r} has no bones")
+    order, seen = [], set()
+
+    def visit(bone):
+        order.append(bone)
+        seen.add(bone.name)
+        for child in bone.children:
+            visit(child)
+
+    for bone in bones:
+        if bone.parent is None:
+            visit(bone)
+    index = {b.name: k for k, b in enumerate(order)}
+    return TargetSkeleton(
+        bone_names=tuple(b.name for b in order),
+        parents=np.array([index[b.parent.name] if b.parent else -1 for b in order], dtype=np.int64),
+        rest_matrices=np.array([np.array(b.matrix_local) for b in order], dtype=np.float64),
+        lengths=np.array([b.length for b in order], dtype=np.float64),
+        matrix_world=np.array(obj.matrix_world, dtype=np.float64),
+        name=obj.name,
+    )
+
+
+def read_source(obj, frames) -> tuple[list[str], np.ndarray]:
+    """World positions of a lifted armature's joints at ``frames``: the tail of each bone, the head of each root
+    bone (how :func:`lfm_engine.armature.build_armature` places joints). Returns ``(names, (T, J, 3))``.
+
+    The scene's current frame is restored afterwards.
+    """
+    if obj is None or obj.type != "ARMATURE":
+        raise LFMError(f"{getattr(obj, 'name', obj)!r} is not an armature")
+    scene = bpy.context.scene
+    keep = scene.frame_current, scene.frame_subframe
+    bones = list(obj.pose.bones)
+    names = [b.name for b in bones]
+    is_root = np.array([b.parent is None for b in bones])
+    out = np.empty((len(frames), len(bones), 3))
+    try:
+        for t, frame in enumerate(frames):
+            scene.frame_set(int(frame))
+            m = np.array(obj.matrix_world)
+            heads = np.array([b.head for b in bones])
+            tails = np.array([b.tail for b in bones])
+            local = np.where(is_root[:, None], heads, tails)
+            out[t] = local @ m[:3, :3].T + m[:3, 3]
+    finally:
+        scene.frame_set(keep[0], subframe=keep[1])
+    return names, out
+
+
+def action_frames(obj) -> np.ndarray:
+    """The whole frames the action of ``obj`` spans (its keys' range)."""
+    ad = obj.animation_data
+    if ad is None or ad.action is None:
+        raise LFMError(f"armature {obj.name!r} has no animation to retarget")
+    start, end = ad.action.frame_range
+    return np.arange(round(start), round(end) + 1)
+
+
+def mapping_from_items(items) -> Mapping:
+    """A :class:`Mapping` from the panel's list (items with ``joint``, ``bone``, ``end``; empty bones skipped)."""
+    return Mapping(tuple(Pair(i.joint, i.bone, i.end.lower()) for i in items if i.joint and i.bone))
+
+
+# ---------------------------------------------------------------------- baking
+def bake(context, target_obj, result, frames, *, name: str | None = None) -> bpy.types.Action:
+    """Write ``result`` (:class:`lfm_engine.retarget.RetargetResult`) as a new action on ``target_obj``.
+
+    Every bone gets ``rotation_quaternion`` keys (rotation mode set to quaternion), root bones also ``location``
+    keys, one linear key per frame. The previous action stays in the file (unassigned, with a fake user).
+
+    Returns the new action; on failure nothing is left changed.
+    """
+    frames = np.asarray(frames, dtype=np.float64)
+    if len(frames) != result.num_frames:
+        raise LFMError(f"{len(frames)} frames given for {result.num_frames} retargeted frames")
+    pose = target_obj.pose.bones
+    ad = target_obj.animation_data
+    old_action = ad.action if ad is not None else None
+    old_slot = getattr(ad, "action_slot", None) if ad is not None else None
+    old_modes = {b.name: b.rotation_mode for b in pose}
+    created = []
+    try:
+        action = blender_io._new_action(name or f"{target_obj.name}Action", target_obj, created)
+        for b, bone_name in enumerate(result.bone_names):
+            pbone = pose[bone_name]
+            pbone.rotation_mode = "QUATERNION"
+            path = pbone.path_from_id("rotation_quaternion")
+            for i in range(4):
+                blender_io.write_keys(blender_io._fcurve(action, target_obj, path, i, bone_name), frames,
+                                      result.quaternions[:, b, i])  # fmt: skip
+            if pbone.parent is None:
+                path = pbone.path_from_id("location")
+                for i in range(3):
+                    blender_io.write_keys(blender_io._fcurve(action, target_obj, path, i, bone_name), frames,
+                                          result.locations[:, b, i])  # fmt: skip
+    except BaseException:
+        for bone_name, mode in old_modes.items():
+            pose[bone_name].rotation_mode = mode
+        if target_obj.animation_data is not None:
+            target_obj.animation_data.action = old_action
+            if old_slot is not None and old_action is not None:
+                target_obj.animation_data.action_slot = old_slot
+        bpy.data.batch_remove(ids=[i for i in created if blender_io._alive(i)])
+        raise
+    if old_action is not None:
+        old_action.use_fake_user = True
+    return action
+
+
+def retarget_objects(context, source_obj, target_obj, mapping: Mapping | None = None, *, ik: bool = True,
+                     frames=None):  # fmt: skip
+    """Propose (when ``mapping`` is None), transfer and bake the motion of lifted armature ``source_obj`` onto
+    ``target_obj``. Returns ``(mapping, result, action)``."""
+    target = read_target(target_obj)
+    frames = action_frames(source_obj) if frames is None else np.asarray(frames)
+    names, points = read_source(source_obj, frames)
+    if mapping is None:
+        mapping = retarget_engine.propose_mapping(names, points, target)
+    result = retarget_engine.retarget(points, names, target, mapping, ik=ik)
+    action = bake(context, target_obj, result, frames, name=f"{target_obj.name}_{source_obj.name}Action")
+    return mapping, result, action
+
+
+# ---------------------------------------------------------------------- export
+def export_motion(context, obj, path: str | os.PathLike, frames=None) -> Path:
+    """Export armature ``obj`` and its action to ``path`` (.bvh, .fbx, .glb or .gltf, by extension).
+
+    The file is written beside its destination and moved into place, so a failed export leaves no partial file.
+    The selection and active object are restored.
+    """
+    out = Path(path).resolve()
+    ext = out.suffix.lower()
+    if ext not in EXPORT_FORMATS:
+        raise LFMError(f"{out}: cannot export {ext or 'files without an extension'}; use one of "
+                       f"{', '.join(EXPORT_FORMATS)}")  # fmt: skip
+    if obj is None or obj.type != "ARMATURE":
+        raise LFMError(f"{out}: nothing to export: {getattr(obj, 'name', obj)!r} is not an armature")
+    scene = context.scene
+    view_layer = context.view_layer
+    if frames is None:
+        frames = action_frames(obj) if obj.animation_data and obj.animation_data.action else [scene.frame_current]
+    start, end = int(np.min(frames)), int(np.max(frames))
+    selected = [o for o in view_layer.objects if o.select_get()]
+    active = view_layer.objects.active
+    keep_range = scene.frame_start, scene.frame_end
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", dir=out.parent))
+    try:
+        for o in selected:
+            o.select_set(False)
+        obj.select_set(True)
+        view_layer.objects.active = obj
+        scene.frame_start, scene.frame_end = start, end
+        tmp = tmp_dir / out.name
+        if ext == ".bvh":
+            res = bpy.ops.export_anim.bvh(filepath=str(tmp), frame_start=start, frame_end=end, rotate_mode="NATIVE")
+        elif ext == ".fbx":
+            res = bpy.ops.export_scene.fbx(
+                filepath=str(tmp), use_selection=True, object_types={"ARMATURE"}, add_leaf_bones=False,
+                bake_anim=True, bake_anim_use_all_actions=False, bake_anim_use_nla_strips=False,
+                bake_anim_force_startend_keying=True,
+            )  # fmt: skip
+        else:
+            res = bpy.ops.export_scene.gltf(filepath=str(tmp), use_selection=True,
+                                            export_format="GLB" if ext == ".glb" else "GLTF_SEPARATE",
+                                            export_animations=True, export_frame_range=True)  # fmt: skip
+        if "FINISHED" not in res or not tmp.is_file():
+            raise LFMError(f"{out}: Blender's {EXPORT_FORMATS[ext]} exporter did not write the file")
+        for extra in tmp_dir.iterdir():  # .gltf writes a .bin (and textures) beside it
+            os.replace(extra, out.parent / extra.name) if extra != tmp else None
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        scene.frame_start, scene.frame_end = keep_range
+        obj.select_set(False)
+        for o in selected:
+            if blender_io._alive(o):
+                o.select_set(True)
+        view_layer.objects.active = active if blender_io._alive(active) else None
+    return out
