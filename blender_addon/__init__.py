@@ -2,25 +2,28 @@
 
 The add-on is a thin Blender layer over the engine ``lfm_engine`` (see :mod:`.engine`): :mod:`.properties`
 (settings), :mod:`.operators` (``LFM_OT_lift``), :mod:`.panels` (the sidebar panel) and :mod:`.blender_io` (writing
-the engine's arrays into Blender). :mod:`.batch` runs the same pipeline from the command line.
+the engine's arrays into Blender); :mod:`.retarget` and :mod:`.retarget_ui` put lifted motion on another
+armature and export it. :mod:`.batch` runs the same pipeline from the command line.
 """
 
 from __future__ import annotations
 
 import bpy
 
-from . import operators, panels, properties
+from . import operators, panels, properties, retarget_ui
 
-CLASSES = (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES)
+CLASSES = (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES, *retarget_ui.CLASSES)
 
 
 def register() -> None:
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     properties.register_properties()
+    retarget_ui.register_properties()
 
 
 def unregister() -> None:
+    retarget_ui.unregister_properties()
     properties.unregister_properties()
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

@@ -38,7 +38,7 @@ ENDS = ("head", "tail")
 #: Pairs dearer than this are never made (see :func:`pair_costs`).
 MAX_COST = 2.0
 #: Name agreement -> (cost offset, distance scale in heights): cost = offset + distance / scale.
-NAME_TERMS = {"same": (0.0, 0.35), "group": (0.3, 0.2), "unknown": (0.8, 0.08), "other": (1.2, 0.05)}
+NAME_TERMS = {"same": (0.0, 0.35), "group": (0.3, 0.2), "unknown": (0.8, 0.05), "other": (1.2, 0.05)}
 #: Extra cost when one name has a side and the other none (opposite sides never match).
 SIDE_COST = 0.8
 #: Canonical points that are near relatives (partial agreement).

@@ -40,11 +40,11 @@ def test_register_unregister_register_round_trip():
 
 def test_classes_and_symmetric_order():
     import blender_addon
-    from blender_addon import operators, panels, properties
+    from blender_addon import operators, panels, properties, retarget_ui
 
-    for module in (properties, operators, panels):
+    for module in (properties, operators, panels, retarget_ui):
         assert isinstance(module.CLASSES, tuple) and module.CLASSES
-    assert (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES) == blender_addon.CLASSES
+    assert (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES, *retarget_ui.CLASSES) == blender_addon.CLASSES
     names = [c.__name__ for c in blender_addon.CLASSES]
     assert "LFM_OT_lift" in names and "LFM_PT_main" in names and "LFM_Preferences" in names
     assert properties.LFM_Preferences.bl_idname == "blender_addon"  # __package__
