@@ -5,6 +5,9 @@ Usage (the arguments after ``--``)::
     python blender_addon/batch.py -- --input clip_openpose_json/ other.npz --output out.blend [options]
     blender -b --python blender_addon/batch.py -- --input ... --output out.blend [options]
 
+With ``--retarget-to RIG`` (a .blend, or a preset naming a Rigify metarig) each clip's motion is also baked onto its
+own copy of that rig (:mod:`.retarget`), and ``--export OUT.bvh|.fbx|.glb`` writes the rig and its motion.
+
 Each input (a keypoint file, or a folder of OpenPose ``.json`` files) becomes one armature (or one set of empties)
 with its own camera, in a scene that starts empty. The scene takes the first input's resolution, frame rate and
 camera, and a frame range covering every clip. The .blend is written to a temporary file beside ``--output`` and
@@ -69,6 +72,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--scene-start", type=int, default=1, help="scene frame of each clip's first frame")
     ap.add_argument("--empties", action="store_true", help="one empty per joint instead of an armature")
     ap.add_argument("--strict", action="store_true", help="write nothing when any input fails")
+    ap.add_argument(
+        "--retarget-to",
+        metavar="RIG",
+        help="retarget each clip onto a rig: a .blend (file.blend:Object "
+        "to pick an armature) or a preset that names a Rigify metarig (rigify_human, rigify_basic_human)",
+    )
+    ap.add_argument(
+        "--retarget-preset", metavar="PRESET", help="mapping preset (name or .json) instead of the automatic mapping"
+    )
+    ap.add_argument(
+        "--ik",
+        choices=("both", "feet", "hands", "none"),
+        default="both",
+        help="which lifted end points the retargeted rig reaches by IK (default both)",
+    )
+    ap.add_argument(
+        "--export",
+        metavar="OUT.bvh|.fbx|.glb",
+        help="export the retargeted rig (the lifted armature "
+        "without --retarget-to) with its motion; several inputs give OUT_<clip>.ext",
+    )
     ap.add_argument("--verbose", action="store_true", help="print tracebacks of unexpected errors")
     return ap.parse_args(argv)  # fmt: skip
 
@@ -163,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     bpy.ops.wm.read_factory_settings(use_empty=True)
     results, failed = lift_inputs(args.input, settings, lifter, empties=args.empties, scene_start=args.scene_start,
                                   verbose=args.verbose)  # fmt: skip
+    if results and (args.retarget_to or args.export):
+        from . import retarget
+
+        done, more = retarget.batch(results, args, _error)
+        results, failed = done, failed + more
     if results and not (failed and args.strict):
         out = save_blend(args.output)
         print(f"{PROG}: wrote {out} ({len(results)} of {len(args.input)} inputs)")

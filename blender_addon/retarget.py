@@ -219,3 +219,101 @@ def export_motion(context, obj, path: str | os.PathLike, frames=None) -> Path:
                 o.select_set(True)
         view_layer.objects.active = active if blender_io._alive(active) else None
     return out
+
+
+# ---------------------------------------------------------------------- batch
+def load_target(spec: str, name: str = ""):
+    """The target armature of ``--retarget-to``, added to the current scene. Returns ``(object, preset or None)``.
+
+    ``spec`` is a ``.blend`` file (its armature, or ``file.blend:Object`` to pick one; the objects of the file come
+    along, so a character's meshes follow its armature), a shipped preset name or a preset ``.json`` whose
+    ``metarig`` names a Rigify metarig to create (``rigify_human``, ``rigify_basic_human``).
+    """
+    path, _, pick = spec.partition(".blend:")
+    if pick or spec.lower().endswith(".blend"):
+        blend = Path(path + ".blend" if pick else spec)
+        if not blend.is_file():
+            raise LFMError(f"{blend}: no such .blend file to retarget to")
+        try:
+            with bpy.data.libraries.load(str(blend), link=False) as (src, dst):
+                dst.objects = list(src.objects)
+        except OSError as exc:
+            raise LFMError(f"{blend}: cannot read the .blend file ({exc})") from None
+        objects = [o for o in dst.objects if o is not None]
+        arms = [o for o in objects if o.type == "ARMATURE" and (not pick or o.name == pick)]
+        if len(arms) != 1:
+            bpy.data.batch_remove(ids=objects)
+            found = ", ".join(o.name for o in objects if o.type == "ARMATURE") or "none"
+            what = f"no armature {pick!r}" if pick else f"{len(arms)} armatures"
+            raise LFMError(f"{blend}: {what} to retarget to (armatures: {found}); pick one with {blend}:<name>")
+        coll = bpy.data.collections.new(name or blend.stem)
+        bpy.context.scene.collection.children.link(coll)
+        for o in objects:
+            coll.objects.link(o)
+        return arms[0], None
+    preset = retarget_engine.load_preset(spec)
+    if not preset.metarig:
+        raise LFMError(f"preset {preset.name or spec!r} names no rig to create; give your rig's .blend to "
+                       f"--retarget-to and this preset to --retarget-preset")  # fmt: skip
+    import addon_utils
+
+    addon_utils.enable("rigify", default_set=True)
+    op = getattr(bpy.ops.object, f"armature_{preset.metarig}_metarig_add", None)
+    if op is None:
+        raise LFMError(f"preset {preset.name!r}: Rigify has no {preset.metarig!r} metarig")
+    op()
+    obj = bpy.context.view_layer.objects.active
+    if name:
+        obj.name = name
+    return obj, preset
+
+
+def retarget_clip(context, source_obj, spec: str, *, preset: str | None = None, ik=("wrist", "ankle")):
+    """``--retarget-to spec`` for one lifted armature: load or make the target, map (the given preset, the target
+    preset's, or a proposal), bake. Returns ``(target object, mapping, result)``; on failure the target is removed.
+    """
+    target, own = load_target(spec, name=f"{source_obj.name}_target")
+    try:
+        mapping = None
+        chosen = retarget_engine.load_preset(preset) if preset else own
+        if chosen is not None:
+            names = [b.name for b in source_obj.pose.bones]
+            mapping = retarget_engine.apply_preset(chosen, names, read_target(target))
+        mapping, result, _ = retarget_objects(context, source_obj, target, mapping, ik=ik)
+    except BaseException:
+        bpy.data.batch_remove(ids=[target, *target.children])
+        raise
+    return target, mapping, result
+
+
+IK_CHOICES = {"both": ("wrist", "ankle"), "feet": ("ankle",), "hands": ("wrist",), "none": ()}
+
+
+def batch(results, args, report) -> tuple[list, list]:
+    """The batch script's ``--retarget-to`` and ``--export`` for the lifted clips ``results``.
+
+    Returns ``(results that succeeded, sources that failed)``; each failure is passed to ``report(source, message)``
+    and leaves nothing of its own in the scene.
+    """
+    done, failed = [], []
+    for result in results:
+        source = bpy.data.objects.get(result.name)
+        try:
+            obj = source
+            if args.retarget_to:
+                obj, mapping, moved = retarget_clip(bpy.context, source, args.retarget_to, preset=args.retarget_preset,
+                                                    ik=IK_CHOICES[args.ik])  # fmt: skip
+                print(f"lift_to_3d: {result.source}: retargeted onto {obj.name} ({len(mapping)} joints mapped, "
+                      f"scale {moved.scale:.3f})")  # fmt: skip
+            if args.export:
+                out = Path(args.export)
+                if len(results) > 1:
+                    out = out.with_name(f"{out.stem}_{result.name}{out.suffix}")
+                written = export_motion(bpy.context, obj, out, frames=result.scene_frames(args.scene_start))
+                print(f"lift_to_3d: {result.source}: exported {obj.name} to {written}")
+        except LFMError as exc:
+            report(result.source, exc)
+            failed.append(result.source)
+            continue
+        done.append(result)
+    return done, failed

@@ -226,3 +226,34 @@ def test_panel_propose_edit_save_load_bake_export(addon, tmp_path):
     bad.write_text("{")
     with pytest.raises(RuntimeError, match=r"bad\.json: cannot read"):
         bpy.ops.lfm.retarget_load_preset(filepath=str(bad))
+
+
+def test_batch_retargets_and_exports(clip, weights_file, tmp_path, capsys):
+    from addon_helpers import CLIP_FOCAL, RIG
+
+    from blender_addon import batch
+
+    def run(*extra, out="out.blend"):
+        return batch.main(["--input", str(clip), "--output", str(tmp_path / out), "--weights", str(weights_file),
+                           "--backend", "numpy", "--rig", RIG, "--focal-length", str(CLIP_FOCAL), "--image-size",
+                           "1080", "1920", "--fps", "60", *extra])  # fmt: skip
+
+    assert run("--retarget-to", "rigify_basic_human", "--export", str(tmp_path / "clip.bvh")) == 0
+    assert (tmp_path / "clip.bvh").read_text().startswith("HIERARCHY\nROOT spine")
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "out.blend"))
+    target = bpy.data.objects["cam01_openpose_json_target"]
+    assert target.animation_data.action is not None and "thigh.L" in target.pose.bones
+
+    # a character's .blend with Mixamo names, and the Mixamo preset
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    add_mixamo_rig("Hero")
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "hero.blend"))
+    assert run("--retarget-to", str(tmp_path / "hero.blend"), "--retarget-preset", "mixamo", "--ik", "feet",
+               "--export", str(tmp_path / "hero.fbx"), out="hero_out.blend") == 0  # fmt: skip
+    assert (tmp_path / "hero.fbx").stat().st_size > 1000
+    capsys.readouterr()
+    assert run("--retarget-to", str(tmp_path / "missing.blend"), out="none.blend") == 1
+    assert "missing.blend: no such .blend file" in capsys.readouterr().err
+    assert not (tmp_path / "none.blend").exists()
+    assert run("--retarget-to", "mixamo", out="none.blend") == 1
+    assert "names no rig to create" in capsys.readouterr().err
