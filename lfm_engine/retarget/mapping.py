@@ -42,7 +42,7 @@ NAME_TERMS = {"same": (0.0, 0.35), "group": (0.3, 0.2), "unknown": (0.8, 0.05), 
 #: Extra cost when one name has a side and the other none (opposite sides never match).
 SIDE_COST = 0.8
 #: Canonical points that are near relatives (partial agreement).
-GROUPS = ({"pelvis", "spine", "chest", "neck", "head"}, {"head", "nose", "eye", "ear"}, {"head", "head_top"},
+GROUPS = ({"pelvis", "spine", "chest", "neck", "head", "tail"}, {"head", "nose", "eye", "ear"}, {"head", "head_top"},
           {"toe", "end"}, {"shoulder", "clavicle"}, {"ankle", "heel"})  # fmt: skip
 #: A proposal with fewer pairs than this is refused (the target is not recognisable).
 MIN_PAIRS = 3
@@ -195,9 +195,22 @@ def _side_axis(points: np.ndarray, sides: list[str]) -> np.ndarray | None:
     return v / n if n > 1e-9 else None
 
 
+#: Points this low (fraction of the height) make the footprint that both skeletons are centred on.
+FOOTPRINT = 0.15
+
+
+def _footprint_centre(p: np.ndarray, size: float) -> np.ndarray:
+    """``(3,)`` x, y: the centre of the bounding box of the points near the ground (feet, paws); z: the ground.
+    Tails, heads and raised arms do not move it."""
+    lo = p[:, 2].min()
+    low = p[p[:, 2] <= lo + FOOTPRINT * size]
+    a, b = low.min(0), low.max(0)
+    return np.array([(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, lo])
+
+
 def normalise_upright(points: np.ndarray, sides: list[str], reference_axis: np.ndarray | None = None):
-    """``(N, 3)`` points stood on their footprint: centred in x, y on the bounding box, lowest point at z = 0,
-    scaled to unit vertical extent (largest side when flat), turned about Z so that their left axis is
+    """``(N, 3)`` points stood on their footprint: centred in x, y on the points near the ground, lowest point at
+    z = 0, scaled to unit vertical extent (largest side when flat), turned about Z so that their left axis is
     ``reference_axis`` (when both are known). Returns ``(normalised, left_axis_before_turning)``."""
     p = np.asarray(points, dtype=np.float64)
     lo, hi = p.min(0), p.max(0)
@@ -205,7 +218,7 @@ def normalise_upright(points: np.ndarray, sides: list[str], reference_axis: np.n
     if size < 0.25 * (hi - lo).max():
         size = (hi - lo).max()
     size = size if size > 1e-12 else 1.0
-    q = (p - np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])) / size
+    q = (p - _footprint_centre(p, size)) / size
     axis = _side_axis(q, sides)
     if axis is not None and reference_axis is not None:
         a = np.arctan2(reference_axis[1], reference_axis[0]) - np.arctan2(axis[1], axis[0])
@@ -215,13 +228,13 @@ def normalise_upright(points: np.ndarray, sides: list[str], reference_axis: np.n
 
 
 def source_rest_points(points_world: np.ndarray) -> np.ndarray:
-    """``(J, 3)`` a typical pose of a lifted clip ``(T, J, 3)``: each frame moved onto its footprint (x, y centre
-    of its bounding box, lowest point at z = 0), then the per-joint median over frames."""
+    """``(J, 3)`` a typical pose of a lifted clip ``(T, J, 3)``: each frame moved onto its footprint (the centre of
+    its points near the ground, lowest point at z = 0), then the per-joint median over frames."""
     p = np.asarray(points_world, dtype=np.float64)
     if p.ndim == 2:
         return p.copy()
-    lo, hi = np.nanmin(p, axis=1), np.nanmax(p, axis=1)  # (T, 3)
-    base = np.stack([(lo[:, 0] + hi[:, 0]) / 2, (lo[:, 1] + hi[:, 1]) / 2, lo[:, 2]], -1)
+    ext = np.nanmax(p[..., 2], axis=1) - np.nanmin(p[..., 2], axis=1)  # (T,)
+    base = np.stack([_footprint_centre(f[np.isfinite(f).all(-1)], max(e, 1e-12)) for f, e in zip(p, ext, strict=True)])
     return np.nanmedian(p - base[:, None], axis=0)
 
 

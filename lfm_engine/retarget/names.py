@@ -43,7 +43,7 @@ COMPOUNDS = {("up", "leg"), ("upper", "leg"), ("lower", "leg"), ("up", "arm"), (
 
 #: Joint (point) names: the canonical point for a set of words (first match wins; order matters).
 JOINT_ALIASES: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("front", "paw"), "wrist"), (("back", "paw"), "ankle"), (("front", "knee"), "elbow"),
+    (("paw",), "toe"), (("hoof",), "toe"), (("front", "knee"), "elbow"),
     (("front", "elbow"), "elbow"), (("back", "knee"), "knee"), (("front", "hip"), "shoulder"),
     (("front", "shoulder"), "shoulder"), (("back", "hip"), "hip"),
     (("head_top",), "head_top"), (("top",), "head_top"), (("head", "end"), "head_top"), (("end",), "end"),
@@ -51,9 +51,9 @@ JOINT_ALIASES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("upper_arm",), "shoulder"), (("shoulder",), "shoulder"), (("elbow",), "elbow"), (("forearm",), "elbow"),
     (("wrist",), "wrist"), (("hand",), "wrist"), (("thigh",), "hip"), (("hip",), "hip"), (("knee",), "knee"),
     (("shin",), "knee"), (("ankle",), "ankle"), (("heel",), "heel"), (("foot",), "ankle"), (("toe",), "toe"),
-    (("paw",), "ankle"), (("pelvis",), "pelvis"), (("spine",), "spine"), (("chest",), "chest"),
+    (("tail",), "tail"), (("pelvis",), "pelvis"), (("spine",), "spine"), (("chest",), "chest"),
     (("withers",), "chest"), (("neck",), "neck"), (("nose",), "nose"), (("eye",), "eye"), (("ear",), "ear"),
-    (("mouth",), "mouth"), (("tail",), "tail"), (("head",), "head"), (("clavicle",), "clavicle"),
+    (("mouth",), "mouth"), (("head",), "head"), (("clavicle",), "clavicle"),
 )  # fmt: skip
 
 #: Bone names: the canonical point at the bone's head (first match wins).

@@ -18,7 +18,10 @@ The method (:func:`retarget`), frame by frame and vectorised over frames:
    mapped point along every branch below it (a mapped tail, or the heads of its nearest mapped descendants). Carried
    by its parent's pose, those rest points are turned onto the lifted points by the rotation that best aligns the
    two sets about their centroids (Kabsch, with the proper-rotation fix); with only two points, or points on one
-   line, by the minimal rotation between the two directions (no twist beyond what the parent carries). The bone's
+   line, by the minimal rotation between the two directions (no twist beyond what the parent carries). A bone whose
+   head is mapped aims exactly at its main point (the one most in line with it) and takes its twist from the others,
+   so mapped limbs keep their lifted directions; a bone whose head is not mapped turns about its head (where its
+   parent put it) onto its points, by the best rotation about that pivot (Kabsch). The bone's
    local key is that rotation expressed in its carried rest frame, so rest poses (T against A pose), bone rolls and
    proportions of the target are respected. A bone with fewer than two such points keeps its rest pose relative to
    its parent.
@@ -287,8 +290,16 @@ def retarget(
             a_rest = np.where(ks_all[:, None] < 0, rest[b, :3, 3], rest_pts[ks_all]) - rest[b, :3, 3]  # (n, 3)
             a = np.einsum("tij,nj->tni", carried @ rest_rot[b].T, a_rest)  # carried by the parent
             g = np.where((ks_all < 0)[None, :, None], carried_head[:, None], goals[:, ks_all])  # (T, n, 3)
-            if mapped_head or pb >= 0:  # the head is point 0: aim exactly, branches give the twist
+            if mapped_head:  # aim exactly at the main point, the others give the twist
                 delta = _aim_and_twist(a, g, _main_point(a_rest, rest_rot[b][:, 1]))
+            elif pb >= 0 and len(ks_all) == 2:  # one point: aim at it from where the head is
+                delta = min_rotation(a[:, 1], g[:, 1] - g[:, 0])
+            elif pb >= 0:  # several points: the best rotation about the head
+                rank = np.linalg.svd(a_rest[1:], compute_uv=False)
+                if rank[1] < LINE_RATIO * rank[0]:
+                    delta = _aim_and_twist(a, g, _main_point(a_rest, rest_rot[b][:, 1]))
+                else:
+                    delta = kabsch(a[:, 1:], g[:, 1:] - g[:, :1])
             else:
                 sv = np.linalg.svd(a_rest - a_rest.mean(0), compute_uv=False)
                 if len(ks) == 2 or sv[1] < LINE_RATIO * sv[0]:
@@ -308,6 +319,15 @@ def retarget(
                 heads[:, b] = rest[b, :3, 3]
         else:
             heads[:, b] = carried_head
+
+    # The anchors may hang below unmapped bones (a quadruped's hips): move each root so that they land on average.
+    top = np.arange(B)
+    for b in range(B):
+        if par[b] >= 0:
+            top[b] = top[par[b]]
+    for r, ks in anchors.items():
+        ends = heads[:, bones[ks]] + glob[:, bones[ks]][..., 1] * (lengths[bones[ks]] * tails[ks])[None, :, None]
+        heads[:, top == r] += (goals[:, ks] - ends).mean(1)[:, None]
 
     chains = []
     kinds = EFFECTOR_POINTS if ik is True else tuple(ik or ())

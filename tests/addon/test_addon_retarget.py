@@ -151,17 +151,22 @@ def test_dog_onto_the_rigify_wolf(tmp_path):
     got = {p.joint: p.bone for p in mapping.pairs}
     for side, s in (("left", "L"), ("right", "R")):
         assert got[f"{side}_shoulder"] == f"front_thigh.{s}" and got[f"{side}_elbow"] == f"front_shin.{s}"
-        assert got[f"{side}_front_paw"] == f"front_foot.{s}"
+        assert got[f"{side}_front_paw"] == f"front_toe.{s}"  # the paw on the ground, below the wrist
         assert got[f"{side}_hip"] == f"thigh.{s}" and got[f"{side}_knee"] == f"shin.{s}"
-        assert got[f"{side}_back_paw"] == f"foot.{s}"
+        assert got[f"{side}_back_paw"] == f"toe.{s}"  # below the hock
     pos = readback(target, result, retarget.action_frames(source))
-    err = retarget_errors(result, pos)["position"]
-    for joint in ("left_back_paw", "right_back_paw"):  # hind legs set the scale: their paws reach by IK
-        assert err[:, _column(result, joint)].max() < 0.05
-    # the front paws trot with the lifted ones: their fore-and-aft motion follows the lifted paws'
-    for joint in ("left_front_paw", "right_front_paw"):
+    errors = retarget_errors(result, pos)
+    err = errors["position"]
+    for joint in ("left_front_paw", "right_front_paw", "left_back_paw", "right_back_paw"):
         k = _column(result, joint)
+        assert np.median(err[:, k]) < 0.15 and err[:, k].max() < 0.2  # proportions differ: the wolf is not a dog
+        # the paws trot with the lifted ones: their fore-and-aft motion follows the lifted paws'
         assert np.corrcoef(pos[:, k, 1], result.goals[:, k, 1])[0, 1] > 0.9
+    # upper legs (one bone each) point as lifted; below them the wolf's hock and wrist bones, which the dog's rig
+    # lacks, bend the knee-to-paw line (docs/RETARGET.md gives the figures)
+    ends = [(result.pairs[a].joint, result.pairs[k].joint) for a, k in errors["segments"]]
+    upper = [s for s, (a, k) in enumerate(ends) if a.endswith(("shoulder", "hip")) and k.endswith(("elbow", "knee"))]
+    assert len(upper) == 4 and errors["direction"][:, upper].max() < 10.0
 
 
 def _snake():
