@@ -75,21 +75,25 @@ def render(path: Path, scene_fn, metarig, tmp, frames, labels):
     height = result.height
     ground = (np.median(result.goals[..., 2].min(axis=1)) - result.offset[2]) / result.scale  # lifted ground, world
     lift = ground - (result.scale * ground + result.offset[2])  # target ground onto it
-    target.location = (source.location.x + 1.2 * height, source.location.y, lift)  # beside the source
+    _, joints = retarget.read_source(source, retarget.action_frames(source))  # (T, J, 3) world
+    src_x, src_y = float(np.median(joints[..., 0])), float(np.median(joints[..., 1]))
+    s, off = result.scale, result.offset
+    target.location = (src_x + 1.3 * height - (s * src_x + off[0]), src_y - (s * src_y + off[1]), lift)  # beside
     for obj, colour in ((source, (0.95, 0.55, 0.2, 1)), (target, (0.3, 0.6, 0.95, 1))):
         mesh = blender_io.add_bone_mesh(obj, width=0.12)
         mat = bpy.data.materials.new(obj.name)
         mat.diffuse_color = colour
         mesh.data.materials.append(mat)
-    tile = (640, 420)
+    tile = (480, 400)
     demo._render_setup(scene, tile)
     scene.display.shading.color_type = "MATERIAL"
     frames_scene = retarget.action_frames(source)
-    centre = Vector(((source.location.x + target.location.x) / 2, source.location.y, 0.45 * height))
+    mid_z = float(np.median((joints[..., 2].max(1) + joints[..., 2].min(1)) / 2))
+    centre = Vector((src_x + 0.65 * height, src_y, mid_z))
     cam = bpy.data.objects.new("BenchCamera", bpy.data.cameras.new("BenchCamera"))
     cam.data.lens = 35
     scene.collection.objects.link(cam)
-    cam.location = centre + Vector((-0.9 * height, -2.6 * height, 0.35 * height))
+    cam.location = centre + Vector((-0.8 * height, -2.4 * height, 0.3 * height))
     cam.rotation_euler = (centre - cam.location).to_track_quat("-Z", "Y").to_euler()
     tiles = []
     with tempfile.TemporaryDirectory() as t:

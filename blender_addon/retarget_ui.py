@@ -125,6 +125,14 @@ class LFM_OT_retarget_load_preset(_NeedsArmatures, Operator):
 
     filepath: StringProperty(subtype="FILE_PATH", description="Preset file; empty: the shipped preset chosen")
     filter_glob: StringProperty(default="*.json", options={"HIDDEN"})
+    from_file: BoolProperty(default=False, options={"HIDDEN", "SKIP_SAVE"},
+                            description="Choose the preset file in a file browser")  # fmt: skip
+
+    def invoke(self, context, event):
+        if self.from_file:
+            context.window_manager.fileselect_add(self)
+            return {"RUNNING_MODAL"}
+        return self.execute(context)
 
     def execute(self, context):
         s = settings(context)
@@ -261,6 +269,7 @@ class LFM_PT_retarget(Panel):
         row = layout.row(align=True)
         row.prop(s, "preset", text="")
         row.operator("lfm.retarget_load_preset", text="", icon="IMPORT").filepath = ""
+        row.operator("lfm.retarget_load_preset", text="", icon="FILE_FOLDER").from_file = True
         row.operator("lfm.retarget_save_preset", text="", icon="EXPORT")
         layout.template_list("LFM_UL_retarget_pairs", "", s, "pairs", s, "active_pair", rows=6)
         row = layout.row(align=True)
