@@ -20,6 +20,7 @@ lfm_engine = importlib.import_module(ENGINE_NAME)
 armature = importlib.import_module(ENGINE_NAME + ".armature")
 io = importlib.import_module(ENGINE_NAME + ".io")
 pipeline = importlib.import_module(ENGINE_NAME + ".pipeline")
+retarget = importlib.import_module(ENGINE_NAME + ".retarget")
 weights = importlib.import_module(ENGINE_NAME + ".weights")
 
 LFMError = lfm_engine.LFMError
@@ -36,5 +37,6 @@ __all__ = [
     "io",
     "lfm_engine",
     "pipeline",
+    "retarget",
     "weights",
 ]

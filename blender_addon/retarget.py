@@ -19,9 +19,9 @@ import bpy
 import numpy as np
 
 from . import blender_io
-from .engine import LFMError, lfm_engine
+from .engine import LFMError
+from .engine import retarget as retarget_engine
 
-retarget_engine = __import__(f"{lfm_engine.__name__}.retarget", fromlist=["retarget"])
 TargetSkeleton = retarget_engine.TargetSkeleton
 Mapping = retarget_engine.Mapping
 Pair = retarget_engine.Pair
