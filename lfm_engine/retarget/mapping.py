@@ -254,7 +254,7 @@ def target_ends(target: TargetSkeleton) -> tuple[list[tuple[int, str]], np.ndarr
         if leaf[b]:
             ends.append((b, "tail"))
             pts.append(target.tails[b])
-            names.append("head_top" if point == "head" else ("end" if point else ""))
+            names.append({"head": "head_top", "toe": "end"}.get(point, ""))
             sides.append(side)
     return ends, target.to_world(np.asarray(pts).reshape(-1, 3)), names, sides
 

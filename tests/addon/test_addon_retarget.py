@@ -262,3 +262,20 @@ def test_batch_retargets_and_exports(clip, weights_file, tmp_path, capsys):
     assert not (tmp_path / "none.blend").exists()
     assert run("--retarget-to", "mixamo", out="none.blend") == 1
     assert "names no rig to create" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("preset", "rig"), [("rigify_human", "human"), ("rigify_basic_human", "basic_human"),
+                                             ("mixamo", None)])  # fmt: skip
+def test_shipped_presets_name_bones_of_their_rigs(preset, rig):
+    from blender_addon import retarget
+
+    target = add_mixamo_rig() if rig is None else add_metarig(rig)
+    bones = set(target.data.bones.keys())
+    mapping = load_preset(preset)
+    missing = [p.bone for p in mapping.pairs if p.bone not in bones]
+    assert not missing
+    assert mapping.metarig == (rig or "")
+    joints = ["Hips", "LeftHip", "LeftKnee", "LeftAnkle", "RightShoulder", "RightElbow", "RightWrist", "Head"]
+    applied = {p.joint: p.bone for p in apply_preset(mapping, joints, retarget.read_target(target)).pairs}
+    assert applied["LeftKnee"] == ("mixamorig:LeftLeg" if rig is None else "shin.L")
+    assert applied["RightWrist"] == ("mixamorig:RightHand" if rig is None else "hand.R")
