@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..armature import continuous_signs
+from ..armature import continuous_signs, quaternion_to_matrix
 from ..errors import InputError
 from .mapping import Mapping, MappingError, TargetSkeleton, check_mapping, point_of_bone, point_of_joint
 
@@ -442,16 +442,10 @@ def _locals(glob, heads, rest, par, lengths):
         if pb < 0:
             locs[:, b] = np.einsum("ji,tj->ti", rest[b, :3, :3], heads[:, b] - rest[b, :3, 3])
         basis = np.tile(np.eye(4), (T, 1, 1))
-        basis[:, :3, :3] = _quat_matrix(quats[:, b])
+        basis[:, :3, :3] = quaternion_to_matrix(quats[:, b])
         basis[:, :3, 3] = locs[:, b]
         pose[:, b] = carried @ basis
     return continuous_signs(quats), locs, pose
-
-
-def _quat_matrix(q: np.ndarray) -> np.ndarray:
-    from ..armature import quaternion_to_matrix
-
-    return quaternion_to_matrix(q)
 
 
 def retarget_errors(result: RetargetResult, positions: np.ndarray | None = None) -> dict[str, np.ndarray]:
