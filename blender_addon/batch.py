@@ -76,7 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--retarget-to",
         metavar="RIG",
         help="retarget each clip onto a rig: a .blend (file.blend:Object "
-        "to pick an armature) or a preset that names a Rigify metarig (rigify_human, rigify_basic_human)",
+        "to pick an armature) or a preset that names a Rigify metarig (rigify_human, rigify_basic_human; "
+        "rigify_generated: the rig generated from the human metarig, keyed on its FK controls)",
     )
     ap.add_argument(
         "--retarget-preset", metavar="PRESET", help="mapping preset (name or .json) instead of the automatic mapping"

@@ -32,30 +32,52 @@ EXPORT_FORMATS = {".bvh": "BVH", ".fbx": "FBX", ".glb": "glTF binary", ".gltf": 
 
 
 # ---------------------------------------------------------------------- reading
-def read_target(obj) -> TargetSkeleton:
-    """The rest data of armature object ``obj`` (bones in an order with parents first)."""
+def read_target(obj, prefix: str = "") -> TargetSkeleton:
+    """The rest data of armature object ``obj`` (bones in an order with parents first).
+
+    With ``prefix``, only the bones whose names start with it (a generated Rigify rig's ``ORG-`` bones, the copy of
+    its metarig), each parented to its nearest such ancestor; a bone without one (Rigify hangs its ``ORG-spine.*``
+    from control bones) is parented to the kept bone whose tail is at its head, as in the metarig.
+    """
     if obj is None or obj.type != "ARMATURE":
         raise LFMError(f"{getattr(obj, 'name', obj)!r} is not an armature")
-    bones = list(obj.data.bones)
+    bones = [b for b in obj.data.bones if b.name.startswith(prefix)]
     if not bones:
-        raise MappingError(f"armature {obj.name!r} has no bones")
-    order, seen = [], set()
+        raise MappingError(f"armature {obj.name!r} has no bones" + (f" named {prefix}..." if prefix else ""))
+    kept = {b.name for b in bones}
+    size = max(max(b.head_local.length, b.tail_local.length) for b in bones)
+    parent = {}
+    for bone in bones:
+        p = bone.parent
+        while p is not None and p.name not in kept:
+            p = p.parent
+        if p is None and bone.parent is not None:
+            p = next((o for o in bones if o is not bone and (o.tail_local - bone.head_local).length < 1e-5 * size),
+                     None)  # fmt: skip
+        parent[bone.name] = p.name if p is not None else None
+    children = {n: [] for n in kept}
+    for bone in bones:
+        if parent[bone.name] is not None:
+            children[parent[bone.name]].append(bone.name)
+    order = []
 
-    def visit(bone):
-        order.append(bone)
-        seen.add(bone.name)
-        for child in bone.children:
+    def visit(name):
+        order.append(name)
+        for child in children[name]:
             visit(child)
 
     for bone in bones:
-        if bone.parent is None:
-            visit(bone)
-    index = {b.name: k for k, b in enumerate(order)}
+        if parent[bone.name] is None:
+            visit(bone.name)
+    if len(order) != len(bones):
+        raise MappingError(f"armature {obj.name!r}: the {prefix} bones do not form a hierarchy")
+    index = {n: k for k, n in enumerate(order)}
+    data = obj.data.bones
     return TargetSkeleton(
-        bone_names=tuple(b.name for b in order),
-        parents=np.array([index[b.parent.name] if b.parent else -1 for b in order], dtype=np.int64),
-        rest_matrices=np.array([np.array(b.matrix_local) for b in order], dtype=np.float64),
-        lengths=np.array([b.length for b in order], dtype=np.float64),
+        bone_names=tuple(order),
+        parents=np.array([index[parent[n]] if parent[n] else -1 for n in order], dtype=np.int64),
+        rest_matrices=np.array([np.array(data[n].matrix_local) for n in order], dtype=np.float64),
+        lengths=np.array([data[n].length for n in order], dtype=np.float64),
         matrix_world=np.array(obj.matrix_world, dtype=np.float64),
         name=obj.name,
     )
@@ -111,9 +133,22 @@ def bake(context, target_obj, result, frames, *, name: str | None = None) -> bpy
 
     Returns the new action; on failure nothing is left changed.
     """
+    pose = target_obj.pose.bones
+    keys = {n: (result.quaternions[:, b], result.locations[:, b] if pose[n].parent is None else None)
+            for b, n in enumerate(result.bone_names)}  # fmt: skip
+    return bake_keys(target_obj, keys, frames, result.num_frames, name=name)
+
+
+def bake_keys(target_obj, keys: dict, frames, num_frames: int, *, name: str | None = None) -> bpy.types.Action:
+    """Write ``keys`` (bone name -> ``(quaternions (T, 4), locations (T, 3) or None)``) as a new action on
+    ``target_obj``: ``rotation_quaternion`` keys (rotation mode set to quaternion) and ``location`` keys where given,
+    one linear key per frame. The previous action stays in the file (unassigned, with a fake user).
+
+    Returns the new action; on failure nothing is left changed.
+    """
     frames = np.asarray(frames, dtype=np.float64)
-    if len(frames) != result.num_frames:
-        raise LFMError(f"{len(frames)} frames given for {result.num_frames} retargeted frames")
+    if len(frames) != num_frames:
+        raise LFMError(f"{len(frames)} frames given for {num_frames} retargeted frames")
     pose = target_obj.pose.bones
     ad = target_obj.animation_data
     old_action = ad.action if ad is not None else None
@@ -122,18 +157,17 @@ def bake(context, target_obj, result, frames, *, name: str | None = None) -> bpy
     created = []
     try:
         action = blender_io._new_action(name or f"{target_obj.name}Action", target_obj, created)
-        for b, bone_name in enumerate(result.bone_names):
+        for bone_name, (quats, locs) in keys.items():
             pbone = pose[bone_name]
             pbone.rotation_mode = "QUATERNION"
             path = pbone.path_from_id("rotation_quaternion")
             for i in range(4):
-                blender_io.write_keys(blender_io._fcurve(action, target_obj, path, i, bone_name), frames,
-                                      result.quaternions[:, b, i])  # fmt: skip
-            if pbone.parent is None:
+                blender_io.write_keys(blender_io._fcurve(action, target_obj, path, i, bone_name), frames, quats[:, i])
+            if locs is not None:
                 path = pbone.path_from_id("location")
                 for i in range(3):
                     blender_io.write_keys(blender_io._fcurve(action, target_obj, path, i, bone_name), frames,
-                                          result.locations[:, b, i])  # fmt: skip
+                                          locs[:, i])  # fmt: skip
     except BaseException:
         for bone_name, mode in old_modes.items():
             pose[bone_name].rotation_mode = mode
@@ -148,10 +182,26 @@ def bake(context, target_obj, result, frames, *, name: str | None = None) -> bpy
     return action
 
 
+def propose(names, points, target_obj) -> Mapping:
+    """The proposed mapping of lifted joints ``names`` (world points ``(T, J, 3)``) onto ``target_obj``: for a
+    generated Rigify rig the ``rigify_generated`` preset (its ORG- bones), else ``propose_mapping``."""
+    from . import retarget_rigify
+
+    if retarget_rigify.is_generated(target_obj):
+        return retarget_rigify.default_mapping(names, target_obj)
+    return retarget_engine.propose_mapping(names, points, read_target(target_obj))
+
+
 def retarget_objects(context, source_obj, target_obj, mapping: Mapping | None = None, *, ik: bool = True,
                      frames=None):  # fmt: skip
     """Propose (when ``mapping`` is None), transfer and bake the motion of lifted armature ``source_obj`` onto
-    ``target_obj``. Returns ``(mapping, result, action)``."""
+    ``target_obj``. Returns ``(mapping, result, action)``.
+
+    A generated Rigify rig is driven through its FK controls (:mod:`.retarget_rigify`)."""
+    from . import retarget_rigify
+
+    if retarget_rigify.is_generated(target_obj):
+        return retarget_rigify.retarget_objects(context, source_obj, target_obj, mapping, ik=ik, frames=frames)
     target = read_target(target_obj)
     frames = action_frames(source_obj) if frames is None else np.asarray(frames)
     names, points = read_source(source_obj, frames)
@@ -227,7 +277,8 @@ def load_target(spec: str, name: str = ""):
 
     ``spec`` is a ``.blend`` file (its armature, or ``file.blend:Object`` to pick one; the objects of the file come
     along, so a character's meshes follow its armature), a shipped preset name or a preset ``.json`` whose
-    ``metarig`` names a Rigify metarig to create (``rigify_human``, ``rigify_basic_human``).
+    ``metarig`` names a Rigify metarig to create (``rigify_human``, ``rigify_basic_human``), or to create and
+    generate (``rigify_generated``: the rig Rigify generates from the human metarig, its metarig removed).
     """
     path, _, pick = spec.partition(".blend:")
     if pick or spec.lower().endswith(".blend"):
@@ -263,6 +314,15 @@ def load_target(spec: str, name: str = ""):
         raise LFMError(f"preset {preset.name!r}: Rigify has no {preset.metarig!r} metarig")
     op()
     obj = bpy.context.view_layer.objects.active
+    if preset.controls is not None and preset.controls.generate:  # e.g. rigify_generated: the generated rig
+        from . import retarget_rigify
+
+        try:
+            obj = retarget_rigify.generate(obj)
+        except BaseException:
+            if blender_io._alive(obj):
+                bpy.data.batch_remove(ids=[obj])
+            raise
     if name:
         obj.name = name
     return obj, preset

@@ -105,9 +105,8 @@ class LFM_OT_retarget_propose(_NeedsArmatures, Operator):
     def execute(self, context):
         s = settings(context)
         try:
-            target = retarget.read_target(s.target)
             names, points = retarget.read_source(s.source, retarget.action_frames(s.source))
-            mapping = retarget.retarget_engine.propose_mapping(names, points, target)
+            mapping = retarget.propose(names, points, s.target)
         except LFMError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import InputError, LFMError
 from .assignment import assign_with_threshold
+from .controls import ControlRig
 from .names import point_of_bone, point_of_joint
 
 PRESET_FORMAT = "lift_to_3d.retarget_mapping"
@@ -72,14 +73,20 @@ class Mapping:
     #: The Rigify metarig the preset is for (``"human"``, ``"basic_human"``, ...; empty for none): what the batch
     #: script's ``--retarget-to <preset>`` creates as the target.
     metarig: str = ""
+    #: For a generated rig (Rigify): the skeleton the pairs name, the controls to key and the switches to set
+    #: (:mod:`.controls`); None for an armature whose bones are keyed directly.
+    controls: ControlRig | None = None
 
     def __len__(self) -> int:
         return len(self.pairs)
 
     def to_dict(self) -> dict:
-        return {"format": PRESET_FORMAT, "version": PRESET_VERSION, "name": self.name,
-                "description": self.description, "metarig": self.metarig,
-                "pairs": [{"joint": p.joint, "bone": p.bone, "end": p.end} for p in self.pairs]}  # fmt: skip
+        out = {"format": PRESET_FORMAT, "version": PRESET_VERSION, "name": self.name,
+               "description": self.description, "metarig": self.metarig,
+               "pairs": [{"joint": p.joint, "bone": p.bone, "end": p.end} for p in self.pairs]}  # fmt: skip
+        if self.controls is not None:
+            out["controls"] = self.controls.to_dict()
+        return out
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the mapping as a JSON preset; returns the path."""
@@ -103,8 +110,9 @@ class Mapping:
                 raise MappingError(f"{source}: pair {k} ({item['joint']} -> {item['bone']}): end must be 'head' "
                                    f"or 'tail', got {end!r}")  # fmt: skip
             pairs.append(Pair(str(item["joint"]), str(item["bone"]), end))
+        controls = ControlRig.from_dict(data["controls"], source) if data.get("controls") is not None else None
         return cls(tuple(pairs), name=str(data.get("name", "")), description=str(data.get("description", "")),
-                   metarig=str(data.get("metarig", "")))  # fmt: skip
+                   metarig=str(data.get("metarig", "")), controls=controls)  # fmt: skip
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Mapping:
@@ -384,7 +392,12 @@ def apply_preset(preset: Mapping, joint_names, target: TargetSkeleton) -> Mappin
         raise MappingError(f"preset {preset.name or '(unnamed)'!r} has no pair for these joints and armature "
                            f"{target.name!r} (joints like {', '.join(names[:4])})")  # fmt: skip
     order = {n: k for k, n in enumerate(names)}
-    return Mapping(tuple(sorted(pairs, key=lambda p: order[p.joint])), name=preset.name, metarig=preset.metarig)
+    return Mapping(
+        tuple(sorted(pairs, key=lambda p: order[p.joint])),
+        name=preset.name,
+        metarig=preset.metarig,
+        controls=preset.controls,
+    )
 
 
 def check_mapping(mapping: Mapping, joint_names, target: TargetSkeleton) -> None:
