@@ -4,11 +4,13 @@ A generated rig's deform bones follow constraints, so its motion lives in its co
 on the rig's ``ORG-`` bones (the metarig's copy: same names after the prefix, same rest pose; see
 :mod:`lfm_engine.retarget.controls`), which gives every ``ORG-`` bone a pose. Each control of the preset then takes
 the pose of the bone it follows (:func:`lfm_engine.retarget.controls.control_poses`), and here those poses become
-keys: frame by frame, from the rig's root down, each control's ``PoseBone.matrix`` is set and the rig evaluated by
-Blender (its own constraints and parent chains, which only Blender evaluates), and where the followed bone does not
-land (Rigify's spine spreads the chest's and the neck's turn over several bones) the control is corrected by the
-remaining rotation, a few times at most. The keys are the controls' resulting ``rotation_quaternion`` (and the torso's
-``location``). The ``IK_FK`` switches are set to FK (1.0) so that the keyed controls drive the arms and legs.
+keys: frame by frame, from the rig's root down, each control's ``PoseBone.matrix`` is set once the rig has been
+evaluated by Blender with the controls it depends on (its own constraints and MCH parent chains, which only Blender
+evaluates). The keys are the controls' resulting ``rotation_quaternion`` (and the torso's ``location``). Rigify's
+per-bone FK spine controls (``spine_fk*``) are keyed rather than ``hips`` and ``chest``, which spread one turn over
+several bones; those two are keyed at rest. The neck control spans two skeleton bones and cannot bend between
+them: it points at the lifted head (its ``aim``). The ``IK_FK`` switches are set to FK (1.0)
+so that the keyed controls drive the arms and legs.
 
 Nothing but the new action and the switches changes; on failure the rig is left as it was.
 """
@@ -25,9 +27,6 @@ from .engine import retarget as retarget_engine
 
 #: The shipped preset used for generated Rigify rigs when no mapping is given.
 PRESET = "rigify_generated"
-#: Corrections per control and frame at most, and the rotation error (radians) under which a control is done.
-MAX_CORRECTIONS = 4
-ROTATION_TOLERANCE = np.radians(0.05)
 
 
 def is_generated(obj) -> bool:
@@ -73,83 +72,73 @@ def generate(metarig, name: str = ""):
 
 
 def _depths(obj, names: list[str]) -> list[int]:
-    """For each control, how many of the other controls are among its ancestors (0: set first)."""
+    """For each control, its level: 0 when no other control moves it, else one more than the deepest control it
+    depends on, through parents and constraint targets (Rigify's FK arm hangs from ``ORG-shoulder``, which copies
+    the ``shoulder`` control)."""
+    pose = obj.pose.bones
+    upstream: dict[str, set[str]] = {}
+
+    def sources(name: str) -> set[str]:
+        if name not in upstream:
+            upstream[name] = set()  # guards against cycles
+            pb = pose[name]
+            direct = {pb.parent.name} if pb.parent is not None else set()
+            direct |= {c.subtarget for c in pb.constraints if getattr(c, "target", None) == obj and c.subtarget}
+            found = set(direct)
+            for d in direct:
+                found |= sources(d)
+            upstream[name] = found
+        return upstream[name]
+
     wanted = set(names)
-    out = []
-    for n in names:
-        depth, p = 0, obj.data.bones[n].parent
-        while p is not None:
-            depth += p.name in wanted
-            p = p.parent
-        out.append(depth)
-    return out
+    depth: dict[str, int] = {}
+
+    def level(name: str) -> int:
+        if name not in depth:
+            depth[name] = 0
+            depth[name] = 1 + max((level(o) for o in sources(name) & wanted if o != name), default=-1)
+        return depth[name]
+
+    return [level(n) for n in names]
 
 
-def solve_controls(context, obj, controls, targets: np.ndarray, follow_targets: np.ndarray):
-    """Keys of the controls that put the rig's followed bones where the engine put them, frame by frame.
+def solve_controls(context, obj, controls, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The keys that put each control at its target pose, frame by frame.
+
+    Controls are set from the rig's root down (a control after the controls above it), each level once the rig has
+    been evaluated with the levels above, so that ``PoseBone.matrix`` turns the armature-space target into the
+    control's local key through whatever the rig puts between a control and the one above it (Rigify's MCH bones).
 
     Args:
         obj: the generated rig (its switches already set; its action unassigned while solving).
         controls: ``C`` :class:`lfm_engine.retarget.controls.Control`.
         targets: ``(T, C, 4, 4)`` armature-space poses of the controls (``control_poses``).
-        follow_targets: ``(T, C, 4, 4)`` armature-space poses of the bones they follow.
 
     Returns:
-        ``(quaternions (T, C, 4), locations (T, C, 3), worst rotation error in degrees (C,))``.
+        ``(quaternions (T, C, 4), locations (T, C, 3))``; locations are zero but for controls with ``location``.
     """
     pose = obj.pose.bones
     pbs = [pose[c.bone] for c in controls]
-    follows = [pose[c.follows] for c in controls]
     depths = _depths(obj, [c.bone for c in controls])
     levels = [[k for k, d in enumerate(depths) if d == level] for level in sorted(set(depths))]
     T, C = targets.shape[:2]
-    quats, locs, worst = np.empty((T, C, 4)), np.zeros((T, C, 3)), np.zeros(C)
+    quats, locs = np.empty((T, C, 4)), np.zeros((T, C, 3))
     view_layer = context.view_layer
     for pb in pbs:
         pb.rotation_mode = "QUATERNION"
-
-    def put(k, m):
-        u, _, vt = np.linalg.svd(m[:3, :3])  # a proper rotation (no scale creeping in over corrections)
-        m = m.copy()
-        m[:3, :3] = u @ vt
-        pbs[k].matrix = Matrix(m)
-        pbs[k].scale = (1.0, 1.0, 1.0)
-        if not controls[k].location:
-            pbs[k].location = (0.0, 0.0, 0.0)
-
-    def miss(t, k):
-        """(rotation still to apply (3, 3), its angle in radians, position still to move (3,))"""
-        want, got = follow_targets[t, k], np.array(follows[k].matrix)
-        err = want[:3, :3] @ got[:3, :3].T
-        return err, np.arccos(np.clip((np.trace(err) - 1) / 2, -1, 1)), want[:3, 3] - got[:3, 3]
-
     for t in range(T):
-        for pb in pbs:  # the previous frame's keys must not move this frame's followed bones
+        for pb in pbs:  # the previous frame's keys must not move this frame's controls
             pb.matrix_basis = Matrix.Identity(4)
         for level in levels:
-            for k in level:
-                put(k, targets[t, k])
             view_layer.update()
-            for _ in range(MAX_CORRECTIONS):
-                todo = [(k, *miss(t, k)) for k in level]
-                todo = [
-                    (k, err, shift)
-                    for k, err, angle, shift in todo
-                    if angle > ROTATION_TOLERANCE or (controls[k].location and np.linalg.norm(shift) > 1e-6)
-                ]
-                if not todo:
-                    break
-                for k, err, shift in todo:
-                    m = np.array(pbs[k].matrix)
-                    m[:3, :3] = err @ m[:3, :3]
-                    m[:3, 3] += shift if controls[k].location else 0.0
-                    put(k, m)
-                view_layer.update()
             for k in level:
-                worst[k] = max(worst[k], np.degrees(miss(t, k)[1]))
+                pbs[k].matrix = Matrix(targets[t, k])
+                pbs[k].scale = (1.0, 1.0, 1.0)
+                if not controls[k].location:
+                    pbs[k].location = (0.0, 0.0, 0.0)
         quats[t] = [tuple(pb.rotation_quaternion) for pb in pbs]
         locs[t] = [tuple(pb.location) for pb in pbs]
-    return armature.continuous_signs(quats), locs, worst
+    return armature.continuous_signs(quats), locs
 
 
 def retarget_objects(context, source_obj, target_obj, mapping=None, *, ik=True, frames=None):
@@ -185,9 +174,16 @@ def retarget_objects(context, source_obj, target_obj, mapping=None, *, ik=True, 
     if no_prop:
         raise LFMError(f"rig {target_obj.name!r} has no switch {', '.join(no_prop[:4])}")
     follow = [skeleton.index(c.follows) for c in rig.controls]
-    follow_targets = result.pose_matrices[:, follow]
+    heads = result.pose_matrices[..., :3, 3].copy()  # (T, B, 3) where the engine put the skeleton's heads,
+    for k, pair in enumerate(result.pairs):  # or, for the mapped ones, where the lifted joints are (goals)
+        if pair.end == "head":
+            heads[:, skeleton.index(pair.bone)] = result.goals[:, k]
+    aims = np.stack([heads[:, skeleton.index(c.aim)] if c.aim else np.full_like(heads[:, 0], np.nan)
+                     for c in rig.controls], 1)  # fmt: skip
     control_rest = np.array([np.array(bones[c.bone].matrix_local) for c in rig.controls])
-    targets = retarget_engine.control_poses(follow_targets, skeleton.rest_matrices[follow], control_rest)
+    lengths = np.array([bones[c.bone].length for c in rig.controls])
+    targets = retarget_engine.control_poses(result.pose_matrices[:, follow], skeleton.rest_matrices[follow],
+                                            control_rest, lengths, aims)  # fmt: skip
 
     ad = target_obj.animation_data
     old_action = ad.action if ad is not None else None
@@ -202,7 +198,7 @@ def retarget_objects(context, source_obj, target_obj, mapping=None, *, ik=True, 
             pose[s.bone][s.property] = s.value
         for b in rig.rest:
             pose[b].matrix_basis = Matrix.Identity(4)
-        quats, locs, _ = solve_controls(context, target_obj, rig.controls, targets, follow_targets)
+        quats, locs = solve_controls(context, target_obj, rig.controls, targets)
         for bone, (_mode, basis) in old_basis.items():
             pose[bone].matrix_basis = basis
         if ad is not None and old_action is not None:

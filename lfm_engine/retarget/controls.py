@@ -34,11 +34,15 @@ class ControlRigError(LFMError, ValueError):
 
 @dataclass(frozen=True)
 class Control:
-    """Control bone ``bone`` carries the motion of skeleton bone ``follows`` (``location``: also its position)."""
+    """Control bone ``bone`` carries the motion of skeleton bone ``follows`` (``location``: also its position;
+    ``aim``: a skeleton bone whose head the control's tail then points at, for a control that spans several skeleton
+    bones, such as Rigify's neck over ``spine.004`` and ``spine.005``, which cannot bend between them as the
+    skeleton does)."""
 
     bone: str
     follows: str
     location: bool = False
+    aim: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,8 @@ class ControlRig:
 
     def to_dict(self) -> dict:
         return {"skeleton_prefix": self.skeleton_prefix, "generate": self.generate, "rest": list(self.rest),
-                "bones": [{"bone": c.bone, "follows": c.follows, "location": c.location} for c in self.controls],
+                "bones": [{"bone": c.bone, "follows": c.follows, "location": c.location, "aim": c.aim}
+                          for c in self.controls],
                 "properties": [{"bone": s.bone, "property": s.property, "value": s.value}
                                for s in self.switches]}  # fmt: skip
 
@@ -76,7 +81,8 @@ class ControlRig:
         for k, item in enumerate(data["bones"]):
             if not isinstance(item, dict) or not item.get("bone") or not item.get("follows"):
                 raise ControlRigError(f"{source}: control {k} needs a 'bone' and a 'follows', got {item!r}")
-            controls.append(Control(str(item["bone"]), str(item["follows"]), bool(item.get("location", False))))
+            controls.append(Control(str(item["bone"]), str(item["follows"]), bool(item.get("location", False)),
+                                    str(item.get("aim", ""))))  # fmt: skip
         for k, item in enumerate(data.get("properties", [])):
             try:
                 switches.append(Switch(str(item["bone"]), str(item["property"]), float(item["value"])))
@@ -84,7 +90,7 @@ class ControlRig:
                 raise ControlRigError(f"{source}: property {k} needs a 'bone', a 'property' and a numeric "
                                       f"'value', got {item!r}") from None  # fmt: skip
         prefix = str(data.get("skeleton_prefix", ""))
-        outside = [c.follows for c in controls if not c.follows.startswith(prefix)]
+        outside = [b for c in controls for b in (c.follows, c.aim) if b and not b.startswith(prefix)]
         if outside:
             raise ControlRigError(f"{source}: controls follow {outside[:3]}, which are not skeleton bones "
                                   f"(prefix {prefix!r})")  # fmt: skip
@@ -94,7 +100,13 @@ class ControlRig:
         return cls(prefix, tuple(controls), tuple(switches), bool(data.get("generate", False)), tuple(rest))
 
 
-def control_poses(pose_matrices: np.ndarray, skeleton_rest: np.ndarray, control_rest: np.ndarray) -> np.ndarray:
+def control_poses(
+    pose_matrices: np.ndarray,
+    skeleton_rest: np.ndarray,
+    control_rest: np.ndarray,
+    control_lengths: np.ndarray | None = None,
+    aims: np.ndarray | None = None,
+) -> np.ndarray:
     """Where each control should be: the motion of the bone it follows, applied to the control's own rest pose.
 
     Args:
@@ -102,10 +114,22 @@ def control_poses(pose_matrices: np.ndarray, skeleton_rest: np.ndarray, control_
             :attr:`.transfer.RetargetResult.pose_matrices`).
         skeleton_rest: ``(C, 4, 4)`` their rest matrices (``Bone.matrix_local``).
         control_rest: ``(C, 4, 4)`` the controls' rest matrices.
+        control_lengths: ``(C,)`` the controls' lengths (needed with ``aims``).
+        aims: ``(T, C, 3)`` armature-space points the controls' tails should point at (NaN rows: none).
 
     Returns:
         ``(T, C, 4, 4)`` armature-space pose matrices of the controls: ``pose_o @ inv(rest_o) @ rest_c`` (the control
-        turns and moves with the bone it follows, as if rigidly attached to it).
+        turns and moves with the bone it follows, as if rigidly attached to it), then, where an aim is given, turned
+        about its head by the smallest rotation that points it at the aim.
     """
     rel = np.linalg.inv(np.asarray(skeleton_rest, dtype=np.float64)) @ np.asarray(control_rest, dtype=np.float64)
-    return np.asarray(pose_matrices, dtype=np.float64) @ rel[None]
+    out = np.asarray(pose_matrices, dtype=np.float64) @ rel[None]
+    if aims is not None:
+        from .transfer import min_rotation
+
+        aims = np.asarray(aims, dtype=np.float64)
+        has = np.isfinite(aims).all(-1)  # (T, C)
+        y = out[..., :3, 1] * np.asarray(control_lengths, dtype=np.float64)[None, :, None]
+        turn = min_rotation(y, np.where(has[..., None], aims - out[..., :3, 3], y))
+        out[..., :3, :3] = turn @ out[..., :3, :3]
+    return out

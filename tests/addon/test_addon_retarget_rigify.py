@@ -65,14 +65,13 @@ def test_mocap_onto_a_generated_rigify_rig_drives_its_deform_bones(tmp_path):
     frames = retarget.action_frames(source)
     pos = deform_positions(rig, result, frames)
     err = np.linalg.norm(pos - result.goals, axis=-1) / result.height
-    for joint in ENDS[:4]:
+    for joint in ENDS:
         k = next(k for k, p in enumerate(result.pairs) if p.joint == joint)
         assert err[:, k].max() < 0.05, (joint, err[:, k].max())
-    # the head misses the 5% bound on this rig (its neck stretches between tweak bones; docs/RETARGET.md gives the
-    # figures), and the body as a whole is near, not exactly at, the engine's pose of the ORG- bones
-    k = next(k for k, p in enumerate(result.pairs) if p.joint == "Head")
-    assert err[:, k].max() < 0.07
-    assert np.linalg.norm(pos - result.pair_positions(), axis=-1).max() < 0.07 * result.height
+    # the body is exactly the engine's pose of the ORG- bones, but for the head: Rigify's neck is one control over
+    # two bones and cannot bend between them, so it points at the lifted head instead
+    body = [k for k, p in enumerate(result.pairs) if p.joint != "Head"]
+    assert np.abs(pos[:, body] - result.pair_positions()[:, body]).max() < 1e-4 * result.height
 
 
 def test_a_generated_rig_mapped_to_its_deform_bones_is_refused_and_nothing_changes(tmp_path):
