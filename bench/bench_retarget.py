@@ -3,7 +3,8 @@
 The scenes are the add-on tests' (``tests/addon/retarget_scenes.py``): a real CMU mocap clip (subject 131, 90
 frames at 30 fps) projected by a pinhole camera and lifted with the shipped weights, onto the Rigify human and
 basic_human metarigs and a Mixamo-named rig; a generated trotting dog, lifted the same way, onto the Rigify wolf and
-horse. Errors are measured on what Blender evaluates from the baked keys, against the lifted joints mapped into the
+horse; the rig Rigify generates from the human metarig (keyed on its FK controls, measured on its DEF- bones).
+Errors are measured on what Blender evaluates from the baked keys, against the lifted joints mapped into the
 target (``s * lifted + offset``, ``s`` from the leg lengths): positions in % of the target's height, directions of the
 mapped limb segments (shoulder-elbow-wrist, hip-knee-ankle and the dog's legs) in degrees; max and median over
 every frame.
@@ -29,22 +30,33 @@ LIMB_POINTS = {"shoulder", "elbow", "wrist", "hip", "knee", "ankle", "toe"}
 END_POINTS = {"wrist": "hands", "ankle": "feet", "head": "head", "toe": "toes"}
 
 
-def measure(scene_fn, metarig, ik, tmp):
+def measure(scene_fn, metarig, ik, tmp, preset=None):
+    """One row. ``metarig``: a Rigify metarig, ``mixamo``, or ``generated`` (the rig Rigify generates from the human
+    metarig, measured on its DEF- bones); ``preset``: a mapping preset instead of the proposal."""
     import bpy
     import retarget_scenes as rs
     from test_addon_retarget import readback
+    from test_addon_retarget_rigify import deform_positions, generated_rig
 
     from blender_addon import retarget
-    from lfm_engine.retarget import retarget_errors
+    from lfm_engine.retarget import apply_preset, load_preset, retarget_errors
     from lfm_engine.retarget.names import point_of_joint
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     source, _ = scene_fn(tmp)
-    target = rs.add_mixamo_rig() if metarig == "mixamo" else rs.add_metarig(metarig)
+    if metarig == "generated":
+        target = generated_rig()
+    else:
+        target = rs.add_mixamo_rig() if metarig == "mixamo" else rs.add_metarig(metarig)
     t0 = time.perf_counter()
-    mapping, result, _ = retarget.retarget_objects(bpy.context, source, target, None, ik=ik)  # the proposal
+    mapping = None
+    if preset:
+        names = [b.name for b in source.pose.bones]
+        mapping = apply_preset(load_preset(preset), names, retarget.read_target(target))
+    mapping, result, _ = retarget.retarget_objects(bpy.context, source, target, mapping, ik=ik)
     seconds = time.perf_counter() - t0
-    pos = readback(target, result, retarget.action_frames(source))
+    frames = retarget.action_frames(source)
+    pos = deform_positions(target, result, frames) if metarig == "generated" else readback(target, result, frames)
     err = retarget_errors(result, pos)
     kinds = [point_of_joint(p.joint)[0] for p in result.pairs]
     row = {}
@@ -114,26 +126,31 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--render", type=Path, help="also render the docs pictures into this folder")
+    ap.add_argument("--rigs", nargs="+", help="only these targets (human, generated, basic_human, mixamo, wolf, horse)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         print("| source | target | IK | joints mapped | hands % (max / median) | feet % | head % | toes or paws % | "
               "limb direction deg (max / median) | retarget + bake |")  # fmt: skip
         print("|---|---|---|---|---|---|---|---|---|---|")
-        cases = [("mocap", rs.lift_mocap, "human"), ("mocap", rs.lift_mocap, "basic_human"),
-                 ("mocap", rs.lift_mocap, "mixamo"), ("dog", rs.lift_dog, "wolf"),
-                 ("dog", rs.lift_dog, "horse")]  # fmt: skip
-        for name, fn, rig in cases:
+        cases = [("mocap", rs.lift_mocap, "human", None), ("mocap", rs.lift_mocap, "human", "rigify_human"),
+                 ("mocap", rs.lift_mocap, "generated", None), ("mocap", rs.lift_mocap, "basic_human", None),
+                 ("mocap", rs.lift_mocap, "mixamo", None), ("dog", rs.lift_dog, "wolf", None),
+                 ("dog", rs.lift_dog, "horse", None)]  # fmt: skip
+        for name, fn, rig, preset in cases:
+            if args.rigs and rig not in args.rigs:
+                continue
             for ik_name, ik in (("hands+feet", ("wrist", "ankle")), ("none", ())):
-                row, mapped, joints, frames, secs = measure(fn, rig, ik, tmp)
+                row, mapped, joints, frames, secs = measure(fn, rig, ik, tmp, preset)
+                rig_name = f"{rig} ({preset})" if preset else ("Rigify generated (FK controls)" if rig == "generated"
+                                                               else rig)  # fmt: skip
 
                 def cell(key, row=row):
                     return f"{row[key][0]:.1f} / {row[key][1]:.1f}" if key in row else "-"
 
                 cells = " | ".join(cell(k) for k in ("hands", "feet", "head", "toes", "limb dir"))
-                print(
-                    f"| {name} | {rig} | {ik_name} | {mapped} of {joints} | {cells} | {secs:.2f} s ({frames} frames) |"
-                )
+                timing = f"{secs:.2f} s ({frames} frames)"
+                print(f"| {name} | {rig_name} | {ik_name} | {mapped} of {joints} | {cells} | {timing} |")
         if args.render:
             args.render.mkdir(parents=True, exist_ok=True)
             render(args.render / "retarget_human.png", rs.lift_mocap, "human", tmp, [0, 30, 60, 89],

@@ -193,21 +193,22 @@ def propose(names, points, target_obj) -> Mapping:
 
 
 def retarget_objects(context, source_obj, target_obj, mapping: Mapping | None = None, *, ik: bool = True,
-                     frames=None):  # fmt: skip
+                     frames=None, ik_max_angle: float | None = None):  # fmt: skip
     """Propose (when ``mapping`` is None), transfer and bake the motion of lifted armature ``source_obj`` onto
-    ``target_obj``. Returns ``(mapping, result, action)``.
+    ``target_obj``. Returns ``(mapping, result, action)``. ``ik_max_angle``: see :func:`lfm_engine.retarget.retarget`.
 
     A generated Rigify rig is driven through its FK controls (:mod:`.retarget_rigify`)."""
     from . import retarget_rigify
 
     if retarget_rigify.is_generated(target_obj):
-        return retarget_rigify.retarget_objects(context, source_obj, target_obj, mapping, ik=ik, frames=frames)
+        return retarget_rigify.retarget_objects(context, source_obj, target_obj, mapping, ik=ik, frames=frames,
+                                                ik_max_angle=ik_max_angle)  # fmt: skip
     target = read_target(target_obj)
     frames = action_frames(source_obj) if frames is None else np.asarray(frames)
     names, points = read_source(source_obj, frames)
     if mapping is None:
         mapping = retarget_engine.propose_mapping(names, points, target)
-    result = retarget_engine.retarget(points, names, target, mapping, ik=ik)
+    result = retarget_engine.retarget(points, names, target, mapping, ik=ik, ik_max_angle=ik_max_angle)
     action = bake(context, target_obj, result, frames, name=f"{target_obj.name}_{source_obj.name}Action")
     return mapping, result, action
 

@@ -141,7 +141,7 @@ def solve_controls(context, obj, controls, targets: np.ndarray) -> tuple[np.ndar
     return armature.continuous_signs(quats), locs
 
 
-def retarget_objects(context, source_obj, target_obj, mapping=None, *, ik=True, frames=None):
+def retarget_objects(context, source_obj, target_obj, mapping=None, *, ik=True, frames=None, ik_max_angle=None):
     """Transfer and bake the motion of lifted armature ``source_obj`` onto generated Rigify rig ``target_obj``.
 
     ``mapping`` pairs must name the rig's skeleton (``ORG-``) bones; without one the ``rigify_generated`` preset's
@@ -162,7 +162,7 @@ def retarget_objects(context, source_obj, target_obj, mapping=None, *, ik=True, 
             f"(preset {PRESET}), not {', '.join(outside[:3])}"
         )
     skeleton = retarget.read_target(target_obj, prefix=rig.skeleton_prefix)
-    result = retarget_engine.retarget(points, names, skeleton, mapping, ik=ik)
+    result = retarget_engine.retarget(points, names, skeleton, mapping, ik=ik, ik_max_angle=ik_max_angle)
 
     bones = target_obj.data.bones
     named = [c.bone for c in rig.controls] + [s.bone for s in rig.switches] + list(rig.rest)

@@ -178,6 +178,7 @@ def retarget(
     *,
     ik: tuple[str, ...] | bool = EFFECTOR_POINTS,
     scale: float | None = None,
+    ik_max_angle: float | None = None,
 ) -> RetargetResult:
     """Transfer lifted motion onto ``target`` (see the module docs).
 
@@ -189,6 +190,8 @@ def retarget(
         ik: the effectors that reach their lifted positions by two-bone IK: ``("wrist", "ankle")`` (hands and feet,
             the default), ``("ankle",)`` (feet only), ``()`` or False (none); True means both.
         scale: override ``s`` (target units per lifted unit); default from the leg lengths.
+        ik_max_angle: limit IK (degrees): each IK'd limb segment turns at most this far from its lifted direction,
+            so the hand or foot goes as far toward its lifted position as that allows; None (default): no limit.
 
     Returns:
         :class:`RetargetResult`.
@@ -337,7 +340,7 @@ def retarget(
     if kinds:
         chains = _ik_chains(target, head_of, joints, names, kinds)
         for up, lo, eff in chains:
-            _solve_two_bone(glob, heads, up, lo, eff, goals[:, head_of[eff]], goals[:, head_of[lo]])
+            _solve_two_bone(glob, heads, up, lo, eff, goals[:, head_of[eff]], goals[:, head_of[lo]], ik_max_angle)
             driven[[up, lo]] = True
     quats, locs, pose = _locals(glob, heads, rest, par, lengths)
     return RetargetResult(
@@ -400,10 +403,14 @@ def _ik_chains(target: TargetSkeleton, head_of: np.ndarray, joints: np.ndarray, 
     return out
 
 
-def _solve_two_bone(glob, heads, up: int, lo: int, eff: int, goal: np.ndarray, mid_goal: np.ndarray) -> None:
+def _solve_two_bone(glob, heads, up: int, lo: int, eff: int, goal: np.ndarray, mid_goal: np.ndarray,
+                    max_angle: float | None = None) -> None:  # fmt: skip
     """Turn bones ``up`` and ``lo`` (in place) so that the head of ``eff`` reaches ``goal`` ``(T, 3)`` (or points
     straight at it when out of reach), the middle joint on the side of ``mid_goal`` (the lifted elbow or knee;
-    the current bend where that is ambiguous). ``eff`` and the bones below keep their world rotations."""
+    the current bend where that is ambiguous). ``eff`` and the bones below keep their world rotations.
+
+    With ``max_angle`` (degrees), each of the two segments turns at most that far from its current direction (the
+    lifted one), toward where the full solution puts it: the effector then goes only part of the way."""
     a, b, c = heads[:, up], heads[:, lo], heads[:, eff]
     l1 = np.linalg.norm(b - a, axis=-1)
     l2 = np.linalg.norm(c - b, axis=-1)
@@ -422,10 +429,28 @@ def _solve_two_bone(glob, heads, up: int, lo: int, eff: int, goal: np.ndarray, m
     cos_a = np.clip((l1**2 + d**2 - l2**2) / (2 * l1 * d), -1.0, 1.0)
     b_new = a + l1[:, None] * (cos_a[:, None] * u1 + np.sqrt(1 - cos_a**2)[:, None] * bend)
     c_new = a + d[:, None] * u1
+    if max_angle is not None:
+        lower = c_new - b_new
+        b_new = a + _turn_at_most(b - a, b_new - a, np.radians(max_angle))
+        c_new = b_new + _turn_at_most(c - b, lower, np.radians(max_angle))
     r_up = min_rotation(b - a, b_new - a)
     r_lo = min_rotation(np.einsum("tij,tj->ti", r_up, c - b), c_new - b_new)
     glob[:, up] = r_up @ glob[:, up]
     glob[:, lo] = r_lo @ r_up @ glob[:, lo]
+
+
+def _turn_at_most(v: np.ndarray, w: np.ndarray, limit: float) -> np.ndarray:
+    """``(T, 3)``: ``v`` turned toward the direction of ``w`` by their angle, at most ``limit`` radians (length of
+    ``v`` kept)."""
+    full = min_rotation(v, w)
+    angle = np.arccos(np.clip((np.trace(full, axis1=-2, axis2=-1) - 1) / 2, -1.0, 1.0))
+    frac = np.where(angle > limit, limit / np.maximum(angle, _EPS), 1.0)
+    axis = np.cross(v, w)
+    axis /= np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), _EPS)
+    k = _skew(axis)
+    t = (frac * angle)[:, None, None]
+    rot = np.eye(3) + np.sin(t) * k + (1 - np.cos(t)) * (k @ k)
+    return np.einsum("tij,tj->ti", rot, v)
 
 
 def _locals(glob, heads, rest, par, lengths):
