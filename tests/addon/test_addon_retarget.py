@@ -83,6 +83,23 @@ def test_without_ik_every_mapped_limb_keeps_its_lifted_direction(tmp_path):
     assert checked == len(LIMBS)
 
 
+@pytest.mark.parametrize("rig", ["human", "mixamo"])
+def test_limited_ik_meets_both_bounds_of_the_issue(tmp_path, rig):
+    """One setting for both: hands, feet and head within 5% of the height AND every mapped limb within 10 degrees
+    of its lifted direction, in every frame (IK whose segments turn at most 9.5 degrees from the lifted ones)."""
+    from blender_addon import retarget
+
+    source, _ = lift_mocap(tmp_path)
+    target = add_mixamo_rig() if rig == "mixamo" else add_metarig(rig)
+    _, result, _ = retarget.retarget_objects(bpy.context, source, target, ik_max_angle=9.5)
+    errors = retarget_errors(result, readback(target, result, retarget.action_frames(source)))
+    for joint in ENDS:
+        assert errors["position"][:, _column(result, joint)].max() < 0.05, joint
+    limbs = [s for s, (a, k) in enumerate(errors["segments"])
+             if LIMBS.get(result.pairs[a].joint) == result.pairs[k].joint]  # fmt: skip
+    assert len(limbs) == len(LIMBS) and errors["direction"][:, limbs].max() < 10.0
+
+
 def test_mixamo_names_and_preset(tmp_path):
     from blender_addon import retarget
 

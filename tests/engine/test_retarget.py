@@ -291,6 +291,35 @@ def test_root_motion_scales_with_leg_length_and_ik_reaches_hands_and_feet():
         retarget(pts, names, rig, mapping, ik=("elbow",))
 
 
+@pytest.mark.parametrize("limit", [3.0, 10.0])
+def test_limited_ik_keeps_limb_directions_within_the_limit_and_goes_toward_the_goal(limit):
+    names, _, rest = person()
+    pos = dict(zip(names, rest, strict=True))
+    for side in ("left", "right"):  # longer forearms and shins than the lifted person's
+        for top, end in (("elbow", "wrist"), ("knee", "ankle")):
+            pos[f"{side}_{end}"] = pos[f"{side}_{top}"] + 1.3 * (pos[f"{side}_{end}"] - pos[f"{side}_{top}"])
+    rig = make_rig(pos, rng=np.random.default_rng(5))
+    _, pts = motion(seed=4)
+    mapping = identity_mapping(names)
+    plain = retarget_errors(retarget(pts, names, rig, mapping, ik=()))
+    full = retarget_errors(retarget(pts, names, rig, mapping))
+    limited_result = retarget(pts, names, rig, mapping, ik_max_angle=limit)
+    limited = retarget_errors(limited_result)
+    ends = [i for i, p in enumerate(mapping.pairs) if p.joint.endswith(("wrist", "ankle"))]
+    # the segments the IK turns: shoulder-elbow, elbow-wrist, hip-knee, knee-ankle
+    ik_bones = {b for chain in limited_result.ik_chains for b in chain[:2]}
+    ik_heads = {k for k, b in enumerate(limited_result.bones) if b in ik_bones}
+    segs = [s for s, (a, k) in enumerate(limited["segments"]) if a in ik_heads]
+    assert len(segs) == 8
+    assert full["direction"][:, segs].max() > limit  # the full solution turns them further
+    assert limited["direction"][:, segs].max() < limit + 1e-6
+    assert plain["direction"][:, segs].max() < 1e-3
+    worst_plain = plain["position"][:, ends].max(0)
+    worst_limited = limited["position"][:, ends].max(0)
+    assert np.all(worst_limited < worst_plain)  # closer than without IK, not as close as full IK
+    assert np.all(worst_limited >= full["position"][:, ends].max(0) - 1e-9)
+
+
 def test_retarget_refuses_bad_points_and_mappings():
     names, _, rest = person()
     rig = make_rig(dict(zip(names, rest, strict=True)))
