@@ -89,6 +89,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="which lifted end points the retargeted rig reaches by IK (default both)",
     )
     ap.add_argument(
+        "--ik-max-angle",
+        type=float,
+        metavar="DEG",
+        help="limit the IK: each arm or leg segment turns at most DEG degrees from its lifted direction",
+    )
+    ap.add_argument(
         "--export",
         metavar="OUT.bvh|.fbx|.glb",
         help="export the retargeted rig (the lifted armature "

@@ -329,7 +329,8 @@ def load_target(spec: str, name: str = ""):
     return obj, preset
 
 
-def retarget_clip(context, source_obj, spec: str, *, preset: str | None = None, ik=("wrist", "ankle")):
+def retarget_clip(context, source_obj, spec: str, *, preset: str | None = None, ik=("wrist", "ankle"),
+                  ik_max_angle: float | None = None):  # fmt: skip
     """``--retarget-to spec`` for one lifted armature: load or make the target, map (the given preset, the target
     preset's, or a proposal), bake. Returns ``(target object, mapping, result)``; on failure the target is removed.
     """
@@ -340,7 +341,7 @@ def retarget_clip(context, source_obj, spec: str, *, preset: str | None = None, 
         if chosen is not None:
             names = [b.name for b in source_obj.pose.bones]
             mapping = retarget_engine.apply_preset(chosen, names, read_target(target))
-        mapping, result, _ = retarget_objects(context, source_obj, target, mapping, ik=ik)
+        mapping, result, _ = retarget_objects(context, source_obj, target, mapping, ik=ik, ik_max_angle=ik_max_angle)
     except BaseException:
         bpy.data.batch_remove(ids=[target, *target.children])
         raise
@@ -363,7 +364,8 @@ def batch(results, args, report) -> tuple[list, list]:
             obj = source
             if args.retarget_to:
                 obj, mapping, moved = retarget_clip(bpy.context, source, args.retarget_to, preset=args.retarget_preset,
-                                                    ik=IK_CHOICES[args.ik])  # fmt: skip
+                                                    ik=IK_CHOICES[args.ik],
+                                                    ik_max_angle=getattr(args, "ik_max_angle", None))  # fmt: skip
                 print(f"lift_to_3d: {result.source}: retargeted onto {obj.name} ({len(mapping)} joints mapped, "
                       f"scale {moved.scale:.3f})")  # fmt: skip
             if args.export:

@@ -11,6 +11,7 @@ from bpy.props import (
     BoolProperty,
     CollectionProperty,
     EnumProperty,
+    FloatProperty,
     IntProperty,
     PointerProperty,
     StringProperty,
@@ -53,6 +54,9 @@ class LFM_RetargetSettings(PropertyGroup):
     active_pair: IntProperty(name="Active Pair", default=0)
     ik_feet: BoolProperty(name="IK Feet", default=True, description="Feet reach the lifted ankles (two-bone IK)")
     ik_hands: BoolProperty(name="IK Hands", default=True, description="Hands reach the lifted wrists (two-bone IK)")
+    ik_limit: FloatProperty(name="IK Limit", default=0.0, min=0.0, max=90.0, subtype="NONE",
+                            description="Degrees an IK'd arm or leg segment may turn away from its lifted direction "
+                            "(0: no limit; about 10 keeps the pose and brings hands and feet close)")  # fmt: skip
     preset: EnumProperty(name="Preset", items=_preset_items, description="A shipped mapping preset")
     export_path: StringProperty(name="Export", subtype="FILE_PATH", default="//retarget.bvh",
                                 description="Export the target and its motion: .bvh, .fbx, .glb, .gltf")  # fmt: skip
@@ -195,7 +199,8 @@ class LFM_OT_retarget_bake(_NeedsArmatures, Operator):
         s = settings(context)
         try:
             mapping = retarget.mapping_from_items(s.pairs) if any(p.bone for p in s.pairs) else None
-            mapping, result, action = retarget.retarget_objects(context, s.source, s.target, mapping, ik=_ik(s))
+            mapping, result, action = retarget.retarget_objects(context, s.source, s.target, mapping, ik=_ik(s),
+                                                                ik_max_angle=s.ik_limit or None)  # fmt: skip
         except LFMError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -274,6 +279,7 @@ class LFM_PT_retarget(Panel):
         row = layout.row(align=True)
         row.prop(s, "ik_feet", toggle=True)
         row.prop(s, "ik_hands", toggle=True)
+        row.prop(s, "ik_limit")
         layout.operator("lfm.retarget_bake", icon="ACTION")
         row = layout.row(align=True)
         row.prop(s, "export_path", text="")

@@ -97,6 +97,7 @@ def test_panel_proposes_org_bones_for_a_generated_rig(addon, tmp_path):
     assert bpy.ops.lfm.retarget_propose() == {"FINISHED"}
     rows = {p.joint: p.bone for p in s.pairs}
     assert rows["LeftKnee"] == "ORG-shin.L" and rows["RightWrist"] == "ORG-hand.R"
+    s.ik_limit = 9.5
     assert bpy.ops.lfm.retarget_bake() == {"FINISHED"}
     assert rig.pose.bones["thigh_parent.R"]["IK_FK"] == 1.0
     assert "hand_fk.L" in {fc.data_path.split('"')[1] for fc in fcurves_of(rig)}
@@ -109,7 +110,7 @@ def test_batch_retargets_onto_a_generated_rig(clip, weights_file, tmp_path):
 
     argv = ["--input", str(clip), "--output", str(tmp_path / "out.blend"), "--weights", str(weights_file),
             "--backend", "numpy", "--rig", RIG, "--focal-length", str(CLIP_FOCAL), "--image-size", "1080", "1920",
-            "--fps", "60", "--retarget-to", "rigify_generated"]  # fmt: skip
+            "--fps", "60", "--retarget-to", "rigify_generated", "--ik-max-angle", "9.5"]  # fmt: skip
     assert batch.main(argv) == 0
     bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "out.blend"))
     rig = bpy.data.objects["cam01_openpose_json_target"]
