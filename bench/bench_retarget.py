@@ -30,7 +30,7 @@ LIMB_POINTS = {"shoulder", "elbow", "wrist", "hip", "knee", "ankle", "toe"}
 END_POINTS = {"wrist": "hands", "ankle": "feet", "head": "head", "toe": "toes"}
 
 
-def measure(scene_fn, metarig, ik, tmp, preset=None):
+def measure(scene_fn, metarig, ik, tmp, preset=None, ik_max_angle=None):
     """One row. ``metarig``: a Rigify metarig, ``mixamo``, or ``generated`` (the rig Rigify generates from the human
     metarig, measured on its DEF- bones); ``preset``: a mapping preset instead of the proposal."""
     import bpy
@@ -53,7 +53,8 @@ def measure(scene_fn, metarig, ik, tmp, preset=None):
     if preset:
         names = [b.name for b in source.pose.bones]
         mapping = apply_preset(load_preset(preset), names, retarget.read_target(target))
-    mapping, result, _ = retarget.retarget_objects(bpy.context, source, target, mapping, ik=ik)
+    mapping, result, _ = retarget.retarget_objects(bpy.context, source, target, mapping, ik=ik,
+                                                   ik_max_angle=ik_max_angle)  # fmt: skip
     seconds = time.perf_counter() - t0
     frames = retarget.action_frames(source)
     pos = deform_positions(target, result, frames) if metarig == "generated" else readback(target, result, frames)
@@ -140,8 +141,9 @@ def main(argv=None) -> int:
         for name, fn, rig, preset in cases:
             if args.rigs and rig not in args.rigs:
                 continue
-            for ik_name, ik in (("hands+feet", ("wrist", "ankle")), ("none", ())):
-                row, mapped, joints, frames, secs = measure(fn, rig, ik, tmp, preset)
+            for ik_name, ik, limit in (("hands+feet", ("wrist", "ankle"), None), ("none", (), None),
+                                       ("hands+feet, max 9.5 deg", ("wrist", "ankle"), 9.5)):  # fmt: skip
+                row, mapped, joints, frames, secs = measure(fn, rig, ik, tmp, preset, limit)
                 rig_name = f"{rig} ({preset})" if preset else ("Rigify generated (FK controls)" if rig == "generated"
                                                                else rig)  # fmt: skip
 
