@@ -334,16 +334,18 @@ def retarget_clip(context, source_obj, spec: str, *, preset: str | None = None, 
     """``--retarget-to spec`` for one lifted armature: load or make the target, map (the given preset, the target
     preset's, or a proposal), bake. Returns ``(target object, mapping, result)``; on failure the target is removed.
     """
-    target, own = load_target(spec, name=f"{source_obj.name}_target")
+    kinds = ("objects", "collections", "armatures", "meshes", "actions")
+    before = {kind: set(getattr(bpy.data, kind)) for kind in kinds}
     try:
+        target, own = load_target(spec, name=f"{source_obj.name}_target")
         mapping = None
         chosen = retarget_engine.load_preset(preset) if preset else own
         if chosen is not None:
             names = [b.name for b in source_obj.pose.bones]
             mapping = retarget_engine.apply_preset(chosen, names, read_target(target))
         mapping, result, _ = retarget_objects(context, source_obj, target, mapping, ik=ik, ik_max_angle=ik_max_angle)
-    except BaseException:
-        bpy.data.batch_remove(ids=[target, *target.children])
+    except BaseException:  # remove what loading or making the target added (a generated rig's widgets too)
+        bpy.data.batch_remove(ids=[i for kind in kinds for i in getattr(bpy.data, kind) if i not in before[kind]])
         raise
     return target, mapping, result
 

@@ -116,3 +116,15 @@ def test_batch_retargets_onto_a_generated_rig(clip, weights_file, tmp_path):
     rig = bpy.data.objects["cam01_openpose_json_target"]
     assert "rig_id" in rig.data and "metarig" not in bpy.data.objects
     assert rig.animation_data.action is not None and rig.pose.bones["upper_arm_parent.L"]["IK_FK"] == 1.0
+
+
+def test_a_failed_batch_retarget_onto_a_generated_rig_leaves_nothing(tmp_path):
+    from addon_helpers import datablocks
+
+    from blender_addon import retarget
+
+    source, _ = lift_mocap(tmp_path, frames=10)
+    before = datablocks()
+    with pytest.raises(MappingError, match=r"preset 'mixamo' has no pair"):  # Mixamo names on a Rigify rig
+        retarget.retarget_clip(bpy.context, source, "rigify_generated", preset="mixamo")
+    assert datablocks() == before  # no rig, no metarig, no widget objects or collection
