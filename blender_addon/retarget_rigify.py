@@ -12,7 +12,8 @@ several bones; those two are keyed at rest. The neck control spans two skeleton 
 them: it points at the lifted head (its ``aim``). The ``IK_FK`` switches are set to FK (1.0)
 so that the keyed controls drive the arms and legs.
 
-Nothing but the new action and the switches changes; on failure the rig is left as it was.
+Nothing but the new action, the switches and the keyed controls' rotation mode (quaternion) changes; on failure the
+rig is left as it was.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def is_generated(obj) -> bool:
 
 def default_mapping(names, target_obj) -> retarget_engine.Mapping:
     """The ``rigify_generated`` preset (pairs on the ``ORG-`` bones, and the controls) for lifted joints ``names``
-    and generated rig ``target_obj``. The preset rather than a proposal: on the measured clip it keeps the spine's
-    pairs where Rigify's spine controls reproduce them (docs/RETARGET.md)."""
+    and generated rig ``target_obj``. The preset rather than a proposal: Rigify's spine bones all read as "spine",
+    and the preset places a lifted neck at the neck base, which keeps the head closer (docs/RETARGET.md)."""
     return retarget_engine.apply_preset(retarget_engine.load_preset(PRESET), names, retarget.read_target(target_obj))
 
 
@@ -168,7 +169,10 @@ def retarget_objects(context, source_obj, target_obj, mapping=None, *, ik=True, 
     named = [c.bone for c in rig.controls] + [s.bone for s in rig.switches] + list(rig.rest)
     missing = [b for b in named if b not in bones]
     if missing:
-        raise LFMError(f"rig {target_obj.name!r} has no control bone(s) {', '.join(missing[:4])}")
+        raise LFMError(
+            f"rig {target_obj.name!r} has no control bone(s) {', '.join(missing[:4])} of preset "
+            f"{mapping.name or PRESET!r}; a rig of another type needs a preset with its own controls"
+        )
     pose = target_obj.pose.bones
     no_prop = [f"{s.bone}[{s.property!r}]" for s in rig.switches if s.property not in pose[s.bone]]
     if no_prop:
