@@ -128,3 +128,21 @@ def test_a_failed_batch_retarget_onto_a_generated_rig_leaves_nothing(tmp_path):
     with pytest.raises(MappingError, match=r"preset 'mixamo' has no pair"):  # Mixamo names on a Rigify rig
         retarget.retarget_clip(bpy.context, source, "rigify_generated", preset="mixamo")
     assert datablocks() == before  # no rig, no metarig, no widget objects or collection
+
+
+def test_limited_ik_on_a_generated_rig_meets_both_bounds_on_its_deform_bones(tmp_path):
+    from test_addon_retarget import LIMBS
+
+    from blender_addon import retarget
+    from lfm_engine.retarget import retarget_errors
+
+    source, _ = lift_mocap(tmp_path)
+    rig = generated_rig()
+    _, result, _ = retarget.retarget_objects(bpy.context, source, rig, ik_max_angle=9.5)
+    errors = retarget_errors(result, deform_positions(rig, result, retarget.action_frames(source)))
+    for joint in ENDS:
+        k = next(k for k, p in enumerate(result.pairs) if p.joint == joint)
+        assert errors["position"][:, k].max() < 0.05, joint
+    limbs = [s for s, (a, k) in enumerate(errors["segments"])
+             if LIMBS.get(result.pairs[a].joint) == result.pairs[k].joint]  # fmt: skip
+    assert len(limbs) == len(LIMBS) and errors["direction"][:, limbs].max() < 10.0
