@@ -14,7 +14,8 @@ distances (a T-pose against arms down); unknown names only match very close poin
 Presets are JSON files (:data:`PRESET_FORMAT`) of pairs. Their ``joint`` entries are either exact joint names (a
 saved mapping) or canonical names such as ``left_shoulder`` that :func:`apply_preset` matches to any rig's joints
 through :func:`.names.point_of_joint`. The shipped presets (:func:`available_presets`) are for Rigify's human and
-basic_human metarigs and for Mixamo's bone names.
+basic_human metarigs, the rig Rigify generates from the human metarig (with a ``controls`` section, see
+:mod:`.controls`) and Mixamo's bone names.
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ The method (:func:`retarget`), frame by frame and vectorised over frames:
    its parent.
 3. **IK (optional).** For each mapped wrist or ankle whose bone hangs from two mapped bones (upper, lower), the two
    are turned (a minimal swing each, keeping the bend plane) so that the wrist or ankle reaches ``M(lifted
-   point)`` when it can (else the chain points straight at it); the hand or foot keeps its world orientation.
+   point)`` when it can (else the chain points straight at it); the hand or foot keeps its world orientation. With
+   ``ik_max_angle``, each of the two turns at most that far from its lifted direction toward that solution.
 """
 
 from __future__ import annotations
