@@ -2,17 +2,18 @@
 
 The add-on is a thin Blender layer over the engine ``lfm_engine`` (see :mod:`.engine`): :mod:`.properties`
 (settings), :mod:`.operators` (``LFM_OT_lift``), :mod:`.panels` (the sidebar panel), :mod:`.detection` (MediaPipe
-detection in footage: ``LFM_OT_detect`` and its panel) and :mod:`.blender_io` (writing
-the engine's arrays into Blender). :mod:`.batch` runs the same pipeline from the command line.
+detection in footage: ``LFM_OT_detect`` and its panel) and :mod:`.blender_io` (writing the engine's arrays into
+Blender); :mod:`.retarget` and :mod:`.retarget_ui` put lifted motion on another armature and export it.
+:mod:`.batch` runs the same pipeline from the command line.
 """
 
 from __future__ import annotations
 
 import bpy
 
-from . import detection, operators, panels, properties
+from . import detection, operators, panels, properties, retarget_ui
 
-CLASSES = (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES, *detection.CLASSES)
+CLASSES = (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES, *detection.CLASSES, *retarget_ui.CLASSES)
 
 
 def register() -> None:
@@ -20,9 +21,11 @@ def register() -> None:
         bpy.utils.register_class(cls)
     properties.register_properties()
     detection.register_properties()
+    retarget_ui.register_properties()
 
 
 def unregister() -> None:
+    retarget_ui.unregister_properties()
     detection.unregister_properties()
     properties.unregister_properties()
     for cls in reversed(CLASSES):

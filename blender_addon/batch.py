@@ -11,6 +11,9 @@ images, run through MediaPipe detection first, with the footage as the camera's 
 resolution, frame rate and camera, and a frame range covering every clip. The .blend is written to a temporary file
 beside ``--output`` and moved into place, so a failed run never leaves a half-written file.
 
+With ``--retarget-to RIG`` (a .blend, or a preset naming a Rigify metarig) each clip's motion is also baked onto its
+own copy of that rig (:mod:`.retarget`), and ``--export OUT.bvh|.fbx|.glb`` writes the rig and its motion.
+
 An input that fails prints one line ``lift_to_3d: error: <input>: <what is wrong>`` on stderr and the others go on;
 the .blend then holds those that succeeded (none is written with ``--strict``, or when all fail). Exit status: 0
 when every input was lifted, 1 when one failed (or the weights cannot be loaded), 2 for bad arguments.
@@ -77,6 +80,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--empties", action="store_true", help="one empty per joint instead of an armature")
     ap.add_argument("--strict", action="store_true", help="write nothing when any input fails")
+    ap.add_argument(
+        "--retarget-to",
+        metavar="RIG",
+        help="retarget each clip onto a rig: a .blend (file.blend:Object "
+        "to pick an armature) or a preset that names a Rigify metarig (rigify_human, rigify_basic_human; "
+        "rigify_generated: the rig generated from the human metarig, keyed on its FK controls)",
+    )
+    ap.add_argument(
+        "--retarget-preset", metavar="PRESET", help="mapping preset (name or .json) instead of the automatic mapping"
+    )
+    ap.add_argument(
+        "--ik",
+        choices=("both", "feet", "hands", "none"),
+        default="both",
+        help="which lifted end points the retargeted rig reaches by IK (default both)",
+    )
+    ap.add_argument(
+        "--ik-max-angle",
+        type=float,
+        metavar="DEG",
+        help="limit the IK: each arm or leg segment turns at most DEG degrees from its lifted direction",
+    )
+    ap.add_argument(
+        "--export",
+        metavar="OUT.bvh|.fbx|.glb",
+        help="export the retargeted rig (the lifted armature "
+        "without --retarget-to) with its motion; several inputs give OUT_<clip>.ext",
+    )
     ap.add_argument("--verbose", action="store_true", help="print tracebacks of unexpected errors")
     return ap.parse_args(argv)  # fmt: skip
 
@@ -172,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     bpy.ops.wm.read_factory_settings(use_empty=True)
     results, failed = lift_inputs(args.input, settings, lifter, empties=args.empties, scene_start=args.scene_start,
                                   verbose=args.verbose)  # fmt: skip
+    if results and (args.retarget_to or args.export):
+        from . import retarget
+
+        done, more = retarget.batch(results, args, _error)
+        results, failed = done, failed + more
     if results and not (failed and args.strict):
         out = save_blend(args.output)
         print(f"{PROG}: wrote {out} ({len(results)} of {len(args.input)} inputs)")

@@ -21,6 +21,7 @@ armature = importlib.import_module(ENGINE_NAME + ".armature")
 detect = importlib.import_module(ENGINE_NAME + ".detect")
 io = importlib.import_module(ENGINE_NAME + ".io")
 pipeline = importlib.import_module(ENGINE_NAME + ".pipeline")
+retarget = importlib.import_module(ENGINE_NAME + ".retarget")
 weights = importlib.import_module(ENGINE_NAME + ".weights")
 
 LFMError = lfm_engine.LFMError
@@ -38,5 +39,6 @@ __all__ = [
     "io",
     "lfm_engine",
     "pipeline",
+    "retarget",
     "weights",
 ]

@@ -42,11 +42,17 @@ def test_register_unregister_register_round_trip():
 
 def test_classes_and_symmetric_order():
     import blender_addon
-    from blender_addon import detection, operators, panels, properties
+    from blender_addon import detection, operators, panels, properties, retarget_ui
 
-    for module in (properties, operators, panels, detection):
+    for module in (properties, operators, panels, detection, retarget_ui):
         assert isinstance(module.CLASSES, tuple) and module.CLASSES
-    assert (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES, *detection.CLASSES) == blender_addon.CLASSES
+    assert (
+        *properties.CLASSES,
+        *operators.CLASSES,
+        *panels.CLASSES,
+        *detection.CLASSES,
+        *retarget_ui.CLASSES,
+    ) == blender_addon.CLASSES
     names = [c.__name__ for c in blender_addon.CLASSES]
     assert "LFM_OT_lift" in names and "LFM_PT_main" in names and "LFM_Preferences" in names
     assert properties.LFM_Preferences.bl_idname == "blender_addon"  # __package__
