@@ -14,6 +14,10 @@ import numpy as np
 
 from .errors import InputError
 
+#: Largest accepted coordinate magnitude: far beyond any image, and small enough that lifting, scaling and squaring
+#: it stays finite in float32.
+MAX_COORDINATE = 1e15
+
 
 @dataclass(frozen=True)
 class Normalized:
@@ -52,6 +56,11 @@ def as_points2d(points2d, name: str = "points2d") -> np.ndarray:
         t, j, _ = np.argwhere(inf)[0]
         raise InputError(f"{name}: frame {t}, joint {j} is infinite ({int(inf.any(-1).sum())} such points); use NaN "
                          "for missing joints")  # fmt: skip
+    huge = np.abs(np.nan_to_num(arr)) > MAX_COORDINATE
+    if huge.any():
+        t, j, _ = np.argwhere(huge)[0]
+        raise InputError(f"{name}: frame {t}, joint {j} is at {tuple(arr[t, j].tolist())}, beyond the largest usable "
+                         f"coordinate {MAX_COORDINATE:g}")  # fmt: skip
     return arr
 
 

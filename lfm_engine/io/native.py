@@ -40,6 +40,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +93,7 @@ def read_npz(path, *, rig=None, image_size: tuple[int, int] | None = None, fps: 
         raise InputError(
             f"{p}: holds Python objects, which are not read (save names as a string array): {exc}"
         ) from None
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
         raise InputError(f"{p}: not a readable .npz file ({exc})") from None
     if "points" not in data:
         raise InputError(f"{p}: no 'points' array; the file has {sorted(data)}")
@@ -111,8 +112,11 @@ def read_npz(path, *, rig=None, image_size: tuple[int, int] | None = None, fps: 
         names, edges = generic_names(J), data.get("edges")
     if image_size is None and "image_size" in data:
         image_size = tuple(np.asarray(data["image_size"]).reshape(-1).tolist())
-    if fps is None and "fps" in data and np.isfinite(data["fps"]).all():
-        fps = float(np.asarray(data["fps"]).reshape(-1)[0])
+    if fps is None and "fps" in data:
+        value = np.asarray(data["fps"]).reshape(-1)
+        if value.size != 1 or value.dtype.kind not in "iuf":
+            raise InputError(f"{p}: 'fps' must be one number, got {value.dtype} array of shape {value.shape}")
+        fps = float(value[0]) if np.isfinite(value[0]) else None
     return Keypoints2D(pts, data.get("confidence"), names, edges, image_size=image_size, fps=fps, source=str(p),
                        rig_name=rig_name, frame_ids=data.get("frame_ids"))  # fmt: skip
 
