@@ -56,12 +56,17 @@ def as_points2d(points2d, name: str = "points2d") -> np.ndarray:
         t, j, _ = np.argwhere(inf)[0]
         raise InputError(f"{name}: frame {t}, joint {j} is infinite ({int(inf.any(-1).sum())} such points); use NaN "
                          "for missing joints")  # fmt: skip
-    huge = np.abs(np.nan_to_num(arr)) > MAX_COORDINATE
+    return arr
+
+
+def check_magnitude(points: np.ndarray, name: str = "points2d") -> None:
+    """Raise :class:`InputError` naming the first frame and joint of ``points`` ``(T, J, 2)`` beyond
+    :data:`MAX_COORDINATE` (a lift of such points would overflow float32)."""
+    huge = np.abs(np.nan_to_num(points)) > MAX_COORDINATE
     if huge.any():
         t, j, _ = np.argwhere(huge)[0]
-        raise InputError(f"{name}: frame {t}, joint {j} is at {tuple(arr[t, j].tolist())}, beyond the largest usable "
-                         f"coordinate {MAX_COORDINATE:g}")  # fmt: skip
-    return arr
+        raise InputError(f"{name}: frame {t}, joint {j} is at {tuple(points[t, j].tolist())}, beyond the largest "
+                         f"usable coordinate {MAX_COORDINATE:g}")  # fmt: skip
 
 
 def visible_mask(points: np.ndarray, mask=None, confidence=None, threshold: float = 0.0) -> np.ndarray:

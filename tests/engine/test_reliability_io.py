@@ -80,11 +80,16 @@ def _seed(fmt: str, folder: Path) -> Path:
             "images": [{"id": t, "width": 640, "height": 480} for t in range(T)],
             "categories": [{"id": 1, "name": "thing", "keypoints": names, "skeleton": [[1, 2], [2, 3], [3, 4]]}],
             "annotations": [
-                {"id": t, "image_id": t, "category_id": 1, "area": 100.0,
-                 "keypoints": np.c_[_pose(rng, J), np.full(J, 2)].ravel().tolist()}
+                {
+                    "id": t,
+                    "image_id": t,
+                    "category_id": 1,
+                    "area": 100.0,
+                    "keypoints": np.c_[_pose(rng, J), np.full(J, 2)].ravel().tolist(),
+                }
                 for t in range(T)
             ],
-        }  # fmt: skip
+        }
         p = folder / "coco.json"
         p.write_text(json.dumps(doc))
         return p
@@ -98,8 +103,11 @@ def _seed(fmt: str, folder: Path) -> Path:
         return p
     if fmt == "dlc_csv":
         cols = [(b, c) for b in names for c in ("x", "y", "likelihood")]
-        lines = ["scorer," + ",".join(["DLC"] * len(cols)), "bodyparts," + ",".join(b for b, _ in cols),
-                 "coords," + ",".join(c for _, c in cols)]  # fmt: skip
+        lines = [
+            "scorer," + ",".join(["DLC"] * len(cols)),
+            "bodyparts," + ",".join(b for b, _ in cols),
+            "coords," + ",".join(c for _, c in cols),
+        ]
         for t in range(T):
             vals = np.c_[_pose(rng, J), np.full(J, 0.9)].ravel()
             lines.append(f"{t}," + ",".join(repr(float(v)) for v in vals))
@@ -154,7 +162,11 @@ def test_seed_files_are_read(fmt):
 
 # ---------------------------------------------------------------------- corrupted bytes
 MUTATIONS = st.lists(
-    st.tuples(st.sampled_from(["truncate", "flip", "delete", "insert", "zero"]), st.floats(0, 1), st.binary(min_size=1, max_size=8)),
+    st.tuples(
+        st.sampled_from(["truncate", "flip", "delete", "insert", "zero"]),
+        st.floats(0, 1),
+        st.binary(min_size=1, max_size=8),
+    ),
     min_size=1,
     max_size=3,
 )
@@ -191,7 +203,9 @@ FLAT = st.lists(MAYBE_NUMBER, max_size=60)
 
 
 def _triplets(n):
-    return st.lists(st.tuples(NUMBERS, NUMBERS, NUMBERS), min_size=n, max_size=n).map(lambda t: [v for p in t for v in p])
+    return st.lists(st.tuples(NUMBERS, NUMBERS, NUMBERS), min_size=n, max_size=n).map(
+        lambda t: [v for p in t for v in p]
+    )
 
 
 PERSON = st.fixed_dictionaries(
@@ -247,7 +261,8 @@ COCO_DOC = st.fixed_dictionaries(
         "images": st.one_of(
             st.lists(
                 st.fixed_dictionaries(
-                    {"id": st.one_of(st.integers(-2, 4), JUNK)}, optional={"width": MAYBE_NUMBER, "height": MAYBE_NUMBER}
+                    {"id": st.one_of(st.integers(-2, 4), JUNK)},
+                    optional={"width": MAYBE_NUMBER, "height": MAYBE_NUMBER},
                 ),
                 max_size=4,
             ),
@@ -276,20 +291,42 @@ INSTANCE = st.fixed_dictionaries(
     },
 )
 MMPOSE_DOC = st.one_of(
-    st.lists(st.fixed_dictionaries({"frame_id": st.one_of(st.integers(0, 3), JUNK),
-                                    "instances": st.one_of(st.lists(st.one_of(INSTANCE, JUNK), max_size=3), JUNK)}),
-             max_size=4),  # fmt: skip
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "frame_id": st.one_of(st.integers(0, 3), JUNK),
+                "instances": st.one_of(st.lists(st.one_of(INSTANCE, JUNK), max_size=3), JUNK),
+            }
+        ),
+        max_size=4,
+    ),
     st.lists(st.lists(st.one_of(INSTANCE, JUNK), max_size=3), max_size=3),
     st.lists(INSTANCE, max_size=4),
     st.fixed_dictionaries(
-        {"instance_info": st.one_of(st.lists(st.fixed_dictionaries(
-            {"frame_id": st.integers(0, 3), "instances": st.lists(INSTANCE, max_size=2)}), max_size=3), JUNK)},
-        optional={"meta_info": st.one_of(st.fixed_dictionaries(
-            {}, optional={"keypoint_id2name": st.one_of(st.dictionaries(st.sampled_from(["0", "1", "2", "x"]),
-                                                                          st.text(max_size=3)), JUNK),
-                          "skeleton_links": st.one_of(st.lists(st.lists(st.integers(-1, 20), max_size=3)), JUNK)}),
-            JUNK)},
-    ),  # fmt: skip
+        {
+            "instance_info": st.one_of(
+                st.lists(
+                    st.fixed_dictionaries({"frame_id": st.integers(0, 3), "instances": st.lists(INSTANCE, max_size=2)}),
+                    max_size=3,
+                ),
+                JUNK,
+            )
+        },
+        optional={
+            "meta_info": st.one_of(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "keypoint_id2name": st.one_of(
+                            st.dictionaries(st.sampled_from(["0", "1", "2", "x"]), st.text(max_size=3)), JUNK
+                        ),
+                        "skeleton_links": st.one_of(st.lists(st.lists(st.integers(-1, 20), max_size=3)), JUNK),
+                    },
+                ),
+                JUNK,
+            )
+        },
+    ),
 )
 
 
@@ -303,8 +340,9 @@ def test_mmpose_documents(doc):
 
 # ---------------------------------------------------------------------- valid documents with damaged fields
 #: Values put in place of a field: the wrong type, missing, infinite, huge or negative.
-SPECIAL = st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e300, -1e300, -1, 0, 1.5, "1", "", None, [],
-                           {}, [[1, 2]], True])  # fmt: skip
+SPECIAL = st.sampled_from(
+    [float("nan"), float("inf"), -float("inf"), 1e300, -1e300, -1, 0, 1.5, "1", "", None, [], {}, [[1, 2]], True]
+)
 #: About one value in this many is damaged (0: none), drawn per case.
 RATES = st.sampled_from([0, 10, 100, 1000])
 
@@ -334,8 +372,14 @@ def _op_person(rng, J, hands):
 
 
 @RELIABILITY
-@given(data=st.data(), seed=st.integers(0, 2**16), T=st.integers(1, 4), people=st.integers(0, 3),
-       joints=st.sampled_from([(18,), (25,), (25, 18), (2,), (25, 25, 24)]), hands=st.booleans())  # fmt: skip
+@given(
+    data=st.data(),
+    seed=st.integers(0, 2**16),
+    T=st.integers(1, 4),
+    people=st.integers(0, 3),
+    joints=st.sampled_from([(18,), (25,), (25, 18), (2,), (25, 25, 24)]),
+    hands=st.booleans(),
+)
 def test_openpose_damaged_documents(data, seed, T, people, joints, hands):
     """Frames of OpenPose people (joint counts may differ between frames), with damaged values."""
     rng = np.random.default_rng(seed)
@@ -348,8 +392,14 @@ def test_openpose_damaged_documents(data, seed, T, people, joints, hands):
 
 
 @RELIABILITY
-@given(data=st.data(), seed=st.integers(0, 2**16), T=st.integers(1, 4), J=st.sampled_from([1, 2, 4, 17]),
-       wholebody=st.booleans(), tracks=st.booleans())  # fmt: skip
+@given(
+    data=st.data(),
+    seed=st.integers(0, 2**16),
+    T=st.integers(1, 4),
+    J=st.sampled_from([1, 2, 4, 17]),
+    wholebody=st.booleans(),
+    tracks=st.booleans(),
+)
 def test_coco_damaged_documents(data, seed, T, J, wholebody, tracks):
     rng = np.random.default_rng(seed)
     names = [f"k{j}" for j in range(J)]
@@ -357,8 +407,14 @@ def test_coco_damaged_documents(data, seed, T, J, wholebody, tracks):
     anns = []
     for t in range(T):
         for k in range(int(rng.integers(0, 3))):
-            ann = {"id": len(anns), "image_id": t, "category_id": 1, "area": float(rng.uniform(10, 1000)),
-                   "bbox": [0, 0, 10, 10], "keypoints": kpts(J)}  # fmt: skip
+            ann = {
+                "id": len(anns),
+                "image_id": t,
+                "category_id": 1,
+                "area": float(rng.uniform(10, 1000)),
+                "bbox": [0, 0, 10, 10],
+                "keypoints": kpts(J),
+            }
             if wholebody:
                 ann.update(foot_kpts=kpts(6), face_kpts=kpts(68), lefthand_kpts=kpts(21), righthand_kpts=kpts(21))
             if tracks:
@@ -375,14 +431,22 @@ def test_coco_damaged_documents(data, seed, T, J, wholebody, tracks):
 
 
 @RELIABILITY
-@given(data=st.data(), seed=st.integers(0, 2**16), T=st.integers(1, 4), K=st.sampled_from([2, 17, 21, 5]),
-       layout=st.sampled_from(["inferencer", "demo", "flat"]))  # fmt: skip
+@given(
+    data=st.data(),
+    seed=st.integers(0, 2**16),
+    T=st.integers(1, 4),
+    K=st.sampled_from([2, 17, 21, 5]),
+    layout=st.sampled_from(["inferencer", "demo", "flat"]),
+)
 def test_mmpose_damaged_documents(data, seed, T, K, layout):
     rng = np.random.default_rng(seed)
 
     def instance(t):
-        inst = {"keypoints": rng.uniform(0, 600, (K, 2)).round(1).tolist(),
-                "keypoint_scores": rng.uniform(0, 1, K).round(2).tolist(), "bbox": [[0, 0, 5, 5]]}  # fmt: skip
+        inst = {
+            "keypoints": rng.uniform(0, 600, (K, 2)).round(1).tolist(),
+            "keypoint_scores": rng.uniform(0, 1, K).round(2).tolist(),
+            "bbox": [[0, 0, 5, 5]],
+        }
         if layout == "flat":
             inst = {"image_id": t, "keypoints": np.c_[inst["keypoints"], inst["keypoint_scores"]].ravel().tolist()}
         return inst
@@ -403,13 +467,19 @@ def test_mmpose_damaged_documents(data, seed, T, K, layout):
 # ---------------------------------------------------------------------- our NPZ with any arrays
 def _any_array(shape_st):
     dtypes = st.sampled_from([np.float64, np.float32, np.int64, np.bool_, np.dtype("<U3"), np.complex64])
-    return dtypes.flatmap(lambda d: hnp.arrays(d, shape_st, elements=None if d != np.float64 else NUMBERS.filter(
-        lambda v: isinstance(v, float))))  # fmt: skip
+    return dtypes.flatmap(
+        lambda d: hnp.arrays(
+            d, shape_st, elements=None if d != np.float64 else NUMBERS.filter(lambda v: isinstance(v, float))
+        )
+    )
 
 
 POINTS = st.one_of(
-    hnp.arrays(np.float64, st.tuples(st.integers(0, 4), st.integers(0, 5), st.just(2)),
-               elements=st.floats(allow_nan=True, allow_infinity=True)),  # fmt: skip
+    hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(0, 4), st.integers(0, 5), st.just(2)),
+        elements=st.floats(allow_nan=True, allow_infinity=True),
+    ),
     _any_array(hnp.array_shapes(min_dims=0, max_dims=4, max_side=4)),
 )
 
@@ -444,14 +514,32 @@ CELL = st.one_of(
     header=st.permutations(["frame", "joint", "x", "y", "confidence"]).map(list),
     drop=st.sampled_from([None, "confidence", "x", "frame"]),
     rows=st.lists(
-        st.tuples(st.one_of(st.integers(0, 3).map(str), CELL), st.sampled_from(["a", "b", "c", "", "a "]), CELL, CELL,
-                  st.one_of(st.floats(0, 1).map(repr), CELL)),  # fmt: skip
+        st.tuples(
+            st.one_of(st.integers(0, 3).map(str), CELL),
+            st.sampled_from(["a", "b", "c", "", "a "]),
+            CELL,
+            CELL,
+            st.one_of(st.floats(0, 1).map(repr), CELL),
+        ),
         max_size=12,
     ),
     meta=st.lists(
-        st.sampled_from(["# fps: 30", "# fps: -2", "# fps: x", "# image_size: 640 480", "# image_size: 0 0",
-                         "# image_size: 1", "# rig: coco17", "# rig: nope", "# edges: 0-1", "# edges: 0-0 1-9",
-                         "# edges: a-b", "# edges:"]),  # fmt: skip
+        st.sampled_from(
+            [
+                "# fps: 30",
+                "# fps: -2",
+                "# fps: x",
+                "# image_size: 640 480",
+                "# image_size: 0 0",
+                "# image_size: 1",
+                "# rig: coco17",
+                "# rig: nope",
+                "# edges: 0-1",
+                "# edges: 0-0 1-9",
+                "# edges: a-b",
+                "# edges:",
+            ]
+        ),
         max_size=3,
     ),
 )
@@ -487,12 +575,16 @@ def test_dlc_csv_headers_and_cells(parts, coords, rows, individuals):
 
 @RELIABILITY
 @given(
-    tracks=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=5, min_side=0, max_side=4),
-                      elements=st.floats(allow_nan=True, allow_infinity=True)),  # fmt: skip
+    tracks=hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=1, max_dims=5, min_side=0, max_side=4),
+        elements=st.floats(allow_nan=True, allow_infinity=True),
+    ),
     nodes=st.lists(st.sampled_from(["head", "tail", "", "head"]), max_size=4),
     scores=st.one_of(st.none(), hnp.arrays(np.float64, hnp.array_shapes(max_dims=3, max_side=4))),
-    edges=st.one_of(st.none(), hnp.arrays(np.int64, st.tuples(st.integers(0, 3), st.integers(1, 3)),
-                                          elements=st.integers(-2, 6))),  # fmt: skip
+    edges=st.one_of(
+        st.none(), hnp.arrays(np.int64, st.tuples(st.integers(0, 3), st.integers(1, 3)), elements=st.integers(-2, 6))
+    ),
 )
 def test_sleap_arrays(tracks, nodes, scores, edges):
     path = _tmp() / "labels.analysis.h5"
@@ -511,19 +603,33 @@ def test_sleap_arrays(tracks, nodes, scores, edges):
 @given(
     points=st.one_of(
         POINTS,
-        st.lists(st.lists(st.lists(NUMBERS, min_size=2, max_size=2), min_size=1, max_size=4), min_size=1,
-                 max_size=3),  # ragged: frames with different joint counts  # fmt: skip
+        st.lists(
+            st.lists(st.lists(NUMBERS, min_size=2, max_size=2), min_size=1, max_size=4), min_size=1, max_size=3
+        ),  # ragged: frames with different joint counts
     ),
     confidence=st.one_of(st.none(), _any_array(hnp.array_shapes(min_dims=0, max_dims=3, max_side=5))),
-    names=st.one_of(st.lists(st.sampled_from(["a", "b", "c", "d", "e", "", " ", "a"]), max_size=5), st.text(max_size=3),
-                    st.lists(st.integers(), max_size=3)),  # fmt: skip
+    names=st.one_of(
+        st.lists(st.sampled_from(["a", "b", "c", "d", "e", "", " ", "a"]), max_size=5),
+        st.text(max_size=3),
+        st.lists(st.integers(), max_size=3),
+    ),
     edges=st.one_of(st.none(), st.lists(st.lists(st.one_of(st.integers(-2, 6), st.floats()), max_size=3), max_size=4)),
     image_size=st.one_of(st.none(), st.lists(MAYBE_NUMBER, max_size=3), JUNK),
     fps=st.one_of(st.none(), MAYBE_NUMBER),
     frame_ids=st.one_of(st.none(), st.lists(MAYBE_NUMBER, max_size=4)),
 )
 def test_keypoints2d_fields(points, confidence, names, edges, image_size, fps, frame_ids):
-    kp = outcome(Keypoints2D, points, confidence, names, edges, image_size=image_size, fps=fps, source="made.npz",
-                 frame_ids=frame_ids, must_name=("made.npz",))  # fmt: skip
+    kp = outcome(
+        Keypoints2D,
+        points,
+        confidence,
+        names,
+        edges,
+        image_size=image_size,
+        fps=fps,
+        source="made.npz",
+        frame_ids=frame_ids,
+        must_name=("made.npz",),
+    )
     if kp is not None:
         assert_keypoints_valid(kp)

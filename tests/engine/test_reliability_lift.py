@@ -48,18 +48,21 @@ def _points(T: int, J: int):
 
 def _edges(J: int):
     pairs = st.lists(st.tuples(st.integers(-2, J + 1), st.integers(-2, J + 1)), max_size=2 * J + 2)
-    valid = st.lists(st.tuples(st.integers(0, max(J - 1, 0)), st.integers(0, max(J - 1, 0))).filter(
-        lambda e: e[0] != e[1]), max_size=2 * J, unique_by=lambda e: (min(e), max(e)))  # fmt: skip
+    valid = st.lists(
+        st.tuples(st.integers(0, max(J - 1, 0)), st.integers(0, max(J - 1, 0))).filter(lambda e: e[0] != e[1]),
+        max_size=2 * J,
+        unique_by=lambda e: (min(e), max(e)),
+    )
     chain = st.just([(j, j + 1) for j in range(J - 1)])
     odd = st.one_of(pairs, pairs.map(np.array), st.just([[0.5, 1]]), st.just("0-1"))
-    return st.one_of(st.none(), st.none(), chain, valid, valid, odd)
+    return st.one_of(chain, st.none(), valid, odd)
 
 
 @st.composite
 def lift_case(draw):
     """Points of a random clip (mostly ordinary values, a few odd ones), with odd edges, masks and cameras."""
-    T = draw(st.sampled_from([0, 1, 1, 2, 3, 4, 4]))
-    J = draw(st.sampled_from([0, 1, 2, 3, 3, 5, 5, 17, 17]))
+    T = draw(st.sampled_from([3, 1, 4, 2, 0]))  # hypothesis favours the first values
+    J = draw(st.sampled_from([5, 17, 3, 2, 1, 0]))
     points = np.random.default_rng(draw(st.integers(0, 1000))).uniform(-500, 500, (T, J, 2))
     if T and J:
         for _ in range(draw(st.integers(0, 4))):
@@ -75,14 +78,18 @@ def lift_case(draw):
     if draw(st.integers(0, 2)) == 0:
         kw["focal_length"] = draw(st.one_of(st.floats(1, 5000), st.floats(-10, 5000), COORD, st.just("1000")))
         kw["principal_point"] = draw(
-            st.one_of(st.tuples(st.floats(-500, 500), st.floats(-500, 500)), st.none(), st.tuples(COORD, COORD),
-                      st.just((1.0, 2.0, 3.0)))  # fmt: skip
+            st.one_of(
+                st.tuples(st.floats(-500, 500), st.floats(-500, 500)),
+                st.none(),
+                st.tuples(COORD, COORD),
+                st.just((1.0, 2.0, 3.0)),
+            )
         )
     return points, kw
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(RELIABILITY, max_examples=150)
+@settings(RELIABILITY, max_examples=300)
 @given(case=lift_case())
 def test_lift_any_input(lifters, backend, case):
     points, kw = case
@@ -159,8 +166,12 @@ def clip_case(draw):
         else:
             points[:, draw(st.integers(0, J - 1))] = np.nan
     edges = draw(st.sampled_from(["chain", "star", "none", "cycle"]))
-    pairs = {"chain": [(j, j + 1) for j in range(J - 1)], "star": [(0, j) for j in range(1, J)], "none": [],
-             "cycle": [(j, (j + 1) % J) for j in range(J)] if J > 2 else [(0, 1)]}[edges]  # fmt: skip
+    pairs = {
+        "chain": [(j, j + 1) for j in range(J - 1)],
+        "star": [(0, j) for j in range(1, J)],
+        "none": [],
+        "cycle": [(j, (j + 1) % J) for j in range(J)] if J > 2 else [(0, 1)],
+    }[edges]
     kp = Keypoints2D(points, None, [f"j{k}" for k in range(J)], pairs, fps=draw(st.sampled_from([None, 1.0, 240.0])))
     s = LiftSettings(
         smoothing=draw(st.sampled_from(["none", "one_euro", "savgol"])),
