@@ -192,3 +192,56 @@ def test_an_interrupted_batch_save_keeps_the_old_blend(clip, weights_file, tmp_p
     assert [p.name for p in tmp_path.iterdir()] == ["out.blend"]
     bpy.ops.wm.open_mainfile(filepath=str(out))
     assert [o.name for o in bpy.data.objects if o.type == "ARMATURE"] == ["cam01_openpose_json"]
+
+
+# ---------------------------------------------------------------------- long clips: cancelled midway or complete
+def _long_npz(path, frames: int):
+    from blender_addon import demo
+    from lfm_engine import armature, get_rig
+    from lfm_engine.io import Keypoints2D, write_keypoints_npz
+
+    cam = armature.world_to_camera(demo.walking_figure(frames))
+    uv = cam[..., :2] / cam[..., 2:3] * demo.DEMO_FOCAL + np.array(demo.DEMO_SIZE) / 2
+    rig = get_rig("coco17")
+    kp = Keypoints2D(uv, None, rig.joint_names, rig.edge_array(), image_size=demo.DEMO_SIZE, fps=30.0,
+                     rig_name="coco17")  # fmt: skip
+    return write_keypoints_npz(kp, path)
+
+
+def test_a_long_clip_cancelled_midway_leaves_nothing_and_a_full_run_keys_every_frame(
+    addon, weights_file, tmp_path, user_scene, monkeypatch
+):
+    from types import SimpleNamespace
+
+    from test_addon_errors import _context, _modal_operator
+
+    from lfm_engine import pipeline
+
+    monkeypatch.setattr(pipeline, "MAX_CHUNK_FRAMES", 250)
+    frames = 3000
+    path = _long_npz(tmp_path / "long_walk.npz", frames)
+    s = user_scene.lift_to_3d
+    s.source_path, s.rig, s.weights_path, s.focal_length = str(path), "coco17", str(weights_file), 900.0
+    before, settings = snapshot(), scene_settings(user_scene)
+    timer, esc = SimpleNamespace(type="TIMER"), SimpleNamespace(type="ESC")
+
+    op, ctx = _modal_operator(), _context()
+    op._start(ctx)
+    for _ in range(6):  # half of the 12 chunks
+        assert op.modal(ctx, timer) == {"RUNNING_MODAL"}
+    assert ctx.window_manager.progress[-1] == 1000 * 5 * 250 // frames
+    assert op.modal(ctx, esc) == {"CANCELLED"}
+    assert snapshot() == before and scene_settings(user_scene) == settings
+
+    op, ctx = _modal_operator(), _context()
+    op._start(ctx)
+    outcome = None
+    for _ in range(50):
+        outcome = op.modal(ctx, timer)
+        if outcome != {"RUNNING_MODAL"}:
+            break
+    assert outcome == {"FINISHED"}
+    obj = bpy.data.objects["long_walk"]
+    curves = fcurves_of(obj)
+    assert len(curves) == 4 * 17 + 3 and {len(c.keyframe_points) for c in curves} == {frames}
+    assert (user_scene.frame_start, user_scene.frame_end) == (1, frames)
