@@ -42,9 +42,12 @@ def as_points2d(points2d, name: str = "points2d") -> np.ndarray:
     Raises :class:`InputError` for other shapes, non-numeric data, or infinite values (NaN means missing).
     """
     try:
-        arr = np.asarray(points2d, dtype=np.float64)
+        raw = np.asarray(points2d)
+        arr = None if raw.dtype.kind == "c" else raw.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{name} must be a numeric array of shape (T, J, 2) or (J, 2): {exc}") from None
+    if arr is None:
+        raise InputError(f"{name} must be real numbers, got complex values")
     if arr.ndim == 2:
         arr = arr[None]
     if arr.ndim != 3 or arr.shape[-1] != 2:

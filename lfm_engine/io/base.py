@@ -127,9 +127,12 @@ class Keypoints2D:
 # ---------------------------------------------------------------------- validation
 def _points(points, src: str) -> np.ndarray:
     try:
-        wide = np.array(points, dtype=np.float64)
+        raw = np.asarray(points)
+        wide = None if raw.dtype.kind == "c" else raw.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{src}: points must be a numeric (T, J, 2) array: {exc}") from None
+    if wide is None:
+        raise InputError(f"{src}: points must be real numbers, got complex values")
     if wide.ndim != 3 or wide.shape[-1] != 2:
         raise InputError(f"{src}: points must have shape (T, J, 2), got {wide.shape}")
     if wide.shape[0] == 0:
