@@ -245,3 +245,43 @@ def test_a_long_clip_cancelled_midway_leaves_nothing_and_a_full_run_keys_every_f
     curves = fcurves_of(obj)
     assert len(curves) == 4 * 17 + 3 and {len(c.keyframe_points) for c in curves} == {frames}
     assert (user_scene.frame_start, user_scene.frame_end) == (1, frames)
+
+
+def test_replace_previous_swaps_only_the_earlier_lift(addon, clip, weights_file, user_scene, monkeypatch):
+    """Asked to (*Replace Previous Lift*), a lift removes the earlier lift of the clip once the new one is made and
+    takes its names; the user's data-blocks, even one named like the lift's action, are not touched; a failed
+    replacing lift keeps the earlier one."""
+    from blender_addon import blender_io
+
+    set_panel(user_scene, clip, weights_file)
+    cube = bpy.data.objects["Cube"]
+    cube_action, cube_keys = cube.animation_data.action, keys_of(cube)
+    assert bpy.ops.lfm.lift() == {"FINISHED"}
+    first_names, first_keys = snapshot(), keys_of(bpy.data.objects["cam01_openpose_json"])
+
+    set_panel(user_scene, clip, weights_file, smoothing="SAVGOL", replace_previous=True)
+    calls, real = {"n": 0}, blender_io.write_keys
+
+    def failing(*args):
+        calls["n"] += 1
+        if calls["n"] == 50:
+            raise RuntimeError("simulated failure")
+        real(*args)
+
+    monkeypatch.setattr(blender_io, "write_keys", failing)
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        bpy.ops.lfm.lift()
+    assert snapshot() == first_names
+    kept = keys_of(bpy.data.objects["cam01_openpose_json"])
+    assert all(np.array_equal(kept[k], first_keys[k]) for k in first_keys)
+
+    monkeypatch.setattr(blender_io, "write_keys", real)
+    assert bpy.ops.lfm.lift() == {"FINISHED"}
+    assert snapshot() == first_names  # the same data-blocks by name: the new lift took the earlier one's names
+    new = bpy.data.objects["cam01_openpose_json"]
+    assert new.animation_data.action.name == "cam01_openpose_jsonAction.001"
+    new_keys = keys_of(new)
+    assert new_keys.keys() == first_keys.keys() and any(not np.allclose(new_keys[k], first_keys[k]) for k in first_keys)
+    assert cube.animation_data.action == cube_action
+    assert all(np.array_equal(v, cube_keys[k]) for k, v in keys_of(cube).items())
+    assert bpy.context.scene.camera.name == "cam01_openpose_jsonCamera"
