@@ -1,4 +1,6 @@
-"""Build the installable Blender extension: ``dist/lift_to_3d-<version>.zip``.
+"""Build the installable Blender extension: ``dist/lift_to_3d-<version>.zip``, and with ``--with-detection`` one
+zip per Blender platform, ``dist/lift_to_3d-<version>-<platform>.zip`` (``linux_x64``, ``windows_x64``,
+``macos_arm64``, ``macos_x64``), each holding only its platform's wheels.
 
 Layout of the zip (what Blender's *Install from Disk* and ``bpy.ops.extensions.package_install_files`` expect)::
 
@@ -10,8 +12,12 @@ The version is the manifest's. Entries are sorted and time-stamped 1980-01-01, s
 zip. Inside Blender the engine runs its NumPy backend without extra packages and uses PyTorch (CUDA when available)
 when Blender's Python can import it.
 
-Usage: ``python build_addon.py [--out dist] [--no-weights] [--validate]`` (``--validate`` runs Blender's own
-extension validator from the bpy package on the zip).
+Usage: ``python build_addon.py [--out dist] [--no-weights] [--validate] [--with-detection [--platforms P ...]
+[--wheel-cache DIR] [--offline]]`` (``--validate`` runs Blender's own extension validator from the bpy package on
+each zip; ``--with-detection`` also writes the per-platform zips with the mediapipe and OpenCV wheels for MediaPipe
+detection, see ``build_wheels.py``). As ``blender --command extension build --split-platforms`` does, each
+platform's manifest lists only that platform's wheels and sets ``platforms = ["<platform>"]``, so Blender offers
+each user the one zip that fits their machine.
 """
 
 from __future__ import annotations
@@ -65,20 +71,56 @@ def zip_entries(include_weights: bool = True) -> list[tuple[str, Path]]:
     return sorted(entries)
 
 
-def build(out_dir: str | Path = ROOT / "dist", include_weights: bool = True) -> Path:
-    """Write the extension zip into ``out_dir``; returns its path."""
+def zip_name(platform: str | None = None) -> str:
+    """``<id>-<version>.zip``, or ``<id>-<version>-<platform>.zip`` with ``-`` in the platform written ``_`` (the
+    names of Blender's ``extension build --split-platforms``)."""
     meta = manifest()
-    out = Path(out_dir) / f"{meta['id']}-{meta['version']}.zip"
+    tail = f"-{platform.replace('-', '_')}" if platform else ""
+    return f"{meta['id']}-{meta['version']}{tail}.zip"
+
+
+def build(
+    out_dir: str | Path = ROOT / "dist",
+    include_weights: bool = True,
+    wheels: list[Path] | tuple = (),
+    platforms: list[str] | tuple = (),
+    name: str | None = None,
+) -> Path:
+    """Write the extension zip ``out_dir/name`` (default :func:`zip_name`); returns its path. ``wheels`` (for
+    detection, see :mod:`build_wheels`) go to ``wheels/`` and into the manifest with ``platforms``."""
+    out = Path(out_dir) / (name or zip_name())
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".zip.tmp")
+    entries = zip_entries(include_weights)
+    if wheels:
+        import build_wheels
+
+        text = build_wheels.manifest_with_wheels((ADDON / "blender_manifest.toml").read_text(), wheels, platforms)
+        entries = sorted([*((n, p) for n, p in entries if n != "blender_manifest.toml"),
+                          *((f"wheels/{w.name}", w) for w in wheels)])  # fmt: skip
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, path in zip_entries(include_weights):
+        for name, path in entries:
             info = zipfile.ZipInfo(name, date_time=_EPOCH)
             info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_STORED if path.suffix == ".safetensors" else zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED if path.suffix in (".safetensors", ".whl") else zipfile.ZIP_DEFLATED
             zf.writestr(info, path.read_bytes())
+        if wheels:
+            info = zipfile.ZipInfo("blender_manifest.toml", date_time=_EPOCH)
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, text, compress_type=zipfile.ZIP_DEFLATED)
     tmp.replace(out)
     return out
+
+
+def build_split_platforms(
+    out_dir: str | Path, wheels_by_platform: dict[str, list[Path]], include_weights: bool = True
+) -> dict[str, Path]:
+    """One zip per platform (:func:`zip_name` of the platform), each with only ``wheels_by_platform[platform]`` and a
+    manifest whose ``platforms`` is that platform alone; returns ``{platform: zip path}``."""
+    return {
+        platform: build(out_dir, include_weights, wheels=wheels, platforms=[platform], name=zip_name(platform))
+        for platform, wheels in wheels_by_platform.items()
+    }
 
 
 def validate(zip_path: Path) -> None:
@@ -101,12 +143,41 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "dist"), help="output folder (default: dist/)")
     ap.add_argument("--no-weights", action="store_true", help="leave the weights out")
     ap.add_argument("--validate", action="store_true", help="validate the zip with Blender's extension tool")
+    ap.add_argument(
+        "--with-detection",
+        action="store_true",
+        help="bundle the mediapipe and OpenCV wheels (downloaded at build time, see build_wheels.py)",
+    )
+    ap.add_argument(
+        "--platforms",
+        nargs="+",
+        default=None,
+        metavar="P",
+        help="Blender platforms, one zip each (default: linux-x64 windows-x64 macos-arm64 macos-x64)",
+    )
+    ap.add_argument("--wheel-cache", default=None, help="wheel cache folder (default: build/wheels)")
+    ap.add_argument("--offline", action="store_true", help="use only cached wheels, never download")
     args = ap.parse_args(argv)
-    out = build(args.out, include_weights=not args.no_weights)
-    weights = [n for n, _ in zip_entries(not args.no_weights) if n.endswith(".safetensors")]
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB; weights: {', '.join(weights) or 'none'})")
+    wheels_by_platform: dict[str, list[Path]] = {}
+    if args.with_detection:
+        import build_wheels
+
+        cache = Path(args.wheel_cache) if args.wheel_cache else build_wheels.DEFAULT_CACHE
+        try:
+            for platform in dict.fromkeys(args.platforms or build_wheels.PLATFORMS):
+                wheels_by_platform[platform] = build_wheels.wheels_for([platform], cache, offline=args.offline)
+        except (LookupError, ValueError) as exc:
+            raise SystemExit(f"build_addon: {exc}") from None
+    include_weights = not args.no_weights
+    weights = [n for n, _ in zip_entries(include_weights) if n.endswith(".safetensors")]
+    written = [(build(args.out, include_weights=include_weights), "no detection")]
+    split = build_split_platforms(args.out, wheels_by_platform, include_weights)
+    written += [(out, f"{len(wheels_by_platform[p])} wheels for {p}") for p, out in split.items()]
+    for out, what in written:
+        print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB; {what}; weights: {', '.join(weights) or 'none'})")
     if args.validate:
-        validate(out)
+        for out, _ in written:
+            validate(out)
     return 0
 
 

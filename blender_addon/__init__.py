@@ -1,7 +1,8 @@
 """Lift to 3D: animated 3D skeletons in Blender from 2D keypoints of any rig (3D-LFM).
 
 The add-on is a thin Blender layer over the engine ``lfm_engine`` (see :mod:`.engine`): :mod:`.properties`
-(settings), :mod:`.operators` (``LFM_OT_lift``), :mod:`.panels` (the sidebar panel) and :mod:`.blender_io` (writing
+(settings), :mod:`.operators` (``LFM_OT_lift``), :mod:`.panels` (the sidebar panel), :mod:`.detection` (MediaPipe
+detection in footage: ``LFM_OT_detect`` and its panel) and :mod:`.blender_io` (writing
 the engine's arrays into Blender). :mod:`.batch` runs the same pipeline from the command line.
 """
 
@@ -9,18 +10,20 @@ from __future__ import annotations
 
 import bpy
 
-from . import operators, panels, properties
+from . import detection, operators, panels, properties
 
-CLASSES = (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES)
+CLASSES = (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES, *detection.CLASSES)
 
 
 def register() -> None:
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     properties.register_properties()
+    detection.register_properties()
 
 
 def unregister() -> None:
+    detection.unregister_properties()
     properties.unregister_properties()
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

@@ -5,10 +5,11 @@ Usage (the arguments after ``--``)::
     python blender_addon/batch.py -- --input clip_openpose_json/ other.npz --output out.blend [options]
     blender -b --python blender_addon/batch.py -- --input ... --output out.blend [options]
 
-Each input (a keypoint file, or a folder of OpenPose ``.json`` files) becomes one armature (or one set of empties)
-with its own camera, in a scene that starts empty. The scene takes the first input's resolution, frame rate and
-camera, and a frame range covering every clip. The .blend is written to a temporary file beside ``--output`` and
-moved into place, so a failed run never leaves a half-written file.
+Each input (a keypoint file, a folder of OpenPose ``.json`` files, or footage: a video, an image or a folder of
+images, run through MediaPipe detection first, with the footage as the camera's background) becomes one armature
+(or one set of empties) with its own camera, in a scene that starts empty. The scene takes the first input's
+resolution, frame rate and camera, and a frame range covering every clip. The .blend is written to a temporary file
+beside ``--output`` and moved into place, so a failed run never leaves a half-written file.
 
 An input that fails prints one line ``lift_to_3d: error: <input>: <what is wrong>`` on stderr and the others go on;
 the .blend then holds those that succeeded (none is written with ``--strict``, or when all fail). Exit status: 0
@@ -41,7 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="extend",
         required=True,
         metavar="PATH",
-        help="keypoint files (.json .csv .h5 .npz) or folders of OpenPose .json; one armature each",
+        help="keypoint files (.json .csv .h5 .npz), folders of OpenPose .json, or footage (a video, an image or a "
+        "folder of images: MediaPipe detects the body, hands and face first); one armature each",
     )
     ap.add_argument("--output", "-o", required=True, metavar="OUT.blend", help="the .blend file to write")
     ap.add_argument(
@@ -67,6 +69,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--start", type=int, default=0, help="first clip frame to lift (0-based)")
     ap.add_argument("--end", type=int, help="last clip frame to lift (0-based, inclusive)")
     ap.add_argument("--scene-start", type=int, default=1, help="scene frame of each clip's first frame")
+    ap.add_argument(
+        "--whole-body",
+        choices=("parts", "whole"),
+        default="parts",
+        help="MediaPipe whole-body keypoints: lift body, hands and face alone and attach them (default), or whole",
+    )
     ap.add_argument("--empties", action="store_true", help="one empty per joint instead of an armature")
     ap.add_argument("--strict", action="store_true", help="write nothing when any input fails")
     ap.add_argument("--verbose", action="store_true", help="print tracebacks of unexpected errors")
@@ -81,7 +89,7 @@ def settings_from_args(args: argparse.Namespace):
         rig=args.rig, confidence_threshold=args.confidence, smoothing=args.smoothing,
         smoothing_strength=args.smoothing_strength, height=args.height, focal_length=args.focal_length,
         image_size=tuple(args.image_size) if args.image_size else None, fps=args.fps, frame_start=args.start,
-        frame_end=args.end, weights=args.weights, backend=args.backend,
+        frame_end=args.end, weights=args.weights, backend=args.backend, whole_body=args.whole_body,
     )  # fmt: skip
 
 
@@ -116,7 +124,7 @@ def lift_inputs(sources, settings, lifter, *, empties: bool = False, scene_start
     """
     import bpy
 
-    from . import blender_io
+    from . import blender_io, detection
     from .engine import LFMError, pipeline
 
     context = bpy.context
@@ -125,8 +133,9 @@ def lift_inputs(sources, settings, lifter, *, empties: bool = False, scene_start
     for source in sources:
         try:
             result = pipeline.run(source, settings, lifter=lifter)
-            blender_io.write_clip(context, result, output="EMPTIES" if empties else "ARMATURE",
-                                  scene_start=scene_start, set_scene=not results)  # fmt: skip
+            created = blender_io.write_clip(context, result, output="EMPTIES" if empties else "ARMATURE",
+                                            scene_start=scene_start, set_scene=not results)  # fmt: skip
+            detection.attach_footage(result, created, scene_start=scene_start)  # footage behind the camera
         except LFMError as exc:
             _error(source, exc)
             failed.append(source)

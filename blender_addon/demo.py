@@ -11,7 +11,9 @@ camera (f = 900 px, 1280x720, 4 m away), with the right wrist missing for a few 
 script's pipeline (:func:`blender_addon.batch.lift_inputs`), adds a renderable octahedron mesh for the bones,
 writes ``<out>/demo.blend`` and renders with Workbench (Cycles when Workbench has no GPU context) a few frames
 through the footage camera and from the side, composed with the 2D input into ``<out>/preview.png``: one column
-per frame; rows: 2D input, 3D through the footage camera, 3D from the side.
+per frame; rows: 2D input, 3D through the footage camera, 3D from the side. When mediapipe, OpenCV and scikit-image
+are importable (not with ``--no-detect``), a last row shows MediaPipe's detection (:mod:`lfm_engine.detect`: body,
+hands, face) on scikit-image's astronaut photo, a real photo that ships with that package.
 
 Needs the bpy module (or Blender) and numpy; OpenCV, when importable, only adds labels to the preview.
 """
@@ -226,8 +228,45 @@ def _save_png(rgb: np.ndarray, path: Path, labels: list[tuple[str, int, int]]) -
     bpy.data.images.remove(image)
 
 
-def render_preview(results, out: Path, frames=PREVIEW_FRAMES, tile: tuple[int, int] = TILE) -> Path:
-    """Render the first clip of ``results`` at clip ``frames`` and compose ``out`` (see the module docs)."""
+def detection_row(out: Path, width: int, height: int) -> tuple[np.ndarray, str] | None:
+    """MediaPipe detection (:mod:`lfm_engine.detect`) on scikit-image's astronaut photo, drawn over the photo: a
+    ``(height, width, 3)`` float32 row for the preview and its label, or None when mediapipe, OpenCV or scikit-image
+    is missing. The detections are saved to ``<out>/astronaut_detections.npz``."""
+    try:
+        import cv2
+        import mediapipe  # noqa: F401 - only to know that detection can run
+        from skimage import data
+    except ImportError as exc:
+        print(f"lift_to_3d demo: no detection row ({exc.name} is not installed)")
+        return None
+    from .engine import detect
+
+    photo = out / "astronaut.png"
+    cv2.imwrite(str(photo), data.astronaut()[..., ::-1])
+    det = detect.detect(photo)
+    det.save(out / "astronaut_detections.npz")
+    img = cv2.imread(str(photo))
+    scale = height / img.shape[0]
+    img = cv2.resize(img, (round(img.shape[1] * scale), height), interpolation=cv2.INTER_AREA)
+    colours = {"body": (255, 180, 80), "left_hand": (80, 255, 80), "right_hand": (80, 80, 255), "face": (255, 255, 255)}
+    for part, colour in colours.items():
+        sub = det.part(part)
+        q = sub.points[0] * scale
+        for a, b in sub.edges:
+            if np.isfinite(q[[a, b]]).all():
+                cv2.line(img, tuple(map(round, q[a])), tuple(map(round, q[b])), colour, 1, cv2.LINE_AA)
+        for x, y in q[np.isfinite(q).all(-1)]:
+            cv2.circle(img, (round(x), round(y)), 1 if part == "face" else 2, colour, -1, cv2.LINE_AA)
+    row = np.full((height, width, 3), 0.05, dtype=np.float32)
+    w = min(img.shape[1], width)
+    row[:, :w] = img[:, :w, ::-1].astype(np.float32) / 255.0
+    found = ", ".join(f"{part.replace('_', ' ')} {int(det.part(part).mask[0].sum())}" for part in colours)
+    return row, f"MediaPipe on skimage astronaut (points found: {found})"
+
+
+def render_preview(results, out: Path, frames=PREVIEW_FRAMES, tile: tuple[int, int] = TILE, extra_row=None) -> Path:
+    """Render the first clip of ``results`` at clip ``frames`` and compose ``out`` (see the module docs);
+    ``extra_row`` (an ``(H, W, 3)`` image and its label, from :func:`detection_row`) is added at the bottom."""
     import bpy
 
     result = results[0]
@@ -253,6 +292,10 @@ def render_preview(results, out: Path, frames=PREVIEW_FRAMES, tile: tuple[int, i
     labels = [(f"frame {k}", i * tile[0] + 8, 18) for i, k in enumerate(frames)]
     labels += [("2D input", 8, tile[1] - 10), ("3D, footage camera", 8, 2 * tile[1] - 10),
                ("3D, side view", 8, 3 * tile[1] - 10)]  # fmt: skip
+    if extra_row is not None:
+        row, label = extra_row
+        labels.append((label, min(row.shape[1], grid.shape[1]) // 3 + 8, grid.shape[0] + row.shape[0] // 2))
+        grid = np.concatenate([grid, row[:, : grid.shape[1]]], 0)
     path = out / "preview.png"
     _save_png(grid, path, labels)
     return path
@@ -273,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", help="model weights (default: the shipped weights)")
     ap.add_argument("--backend", choices=("auto", "numpy", "torch"), default="auto")
     ap.add_argument("--focal-length", type=float, help="focal length in px (default: the generated clip's)")
+    ap.add_argument("--no-detect", action="store_true", help="leave out the MediaPipe detection on a real photo")
     args = ap.parse_args(argv)
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -291,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     armature_obj = bpy.context.view_layer.objects.active
     blender_io.add_bone_mesh(armature_obj)
     blend = batch.save_blend(out / "demo.blend")
-    preview = render_preview(results, out)
+    extra = None if args.no_detect else detection_row(out, len(PREVIEW_FRAMES) * TILE[0], 2 * TILE[1])
+    preview = render_preview(results, out, extra_row=extra)
     print(f"lift_to_3d demo: input {source}\nlift_to_3d demo: wrote {blend}\nlift_to_3d demo: wrote {preview}")
     return 0
 

@@ -18,6 +18,7 @@ ENGINE_NAME = f"{__package__}.lfm_engine" if VENDORED and __package__ else "lfm_
 
 lfm_engine = importlib.import_module(ENGINE_NAME)
 armature = importlib.import_module(ENGINE_NAME + ".armature")
+detect = importlib.import_module(ENGINE_NAME + ".detect")
 io = importlib.import_module(ENGINE_NAME + ".io")
 pipeline = importlib.import_module(ENGINE_NAME + ".pipeline")
 weights = importlib.import_module(ENGINE_NAME + ".weights")
@@ -33,6 +34,7 @@ __all__ = [
     "LFMError",
     "armature",
     "available_rigs",
+    "detect",
     "io",
     "lfm_engine",
     "pipeline",

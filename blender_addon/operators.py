@@ -12,7 +12,7 @@ from __future__ import annotations
 import bpy
 from bpy.types import Operator
 
-from . import blender_io
+from . import blender_io, detection
 from .engine import LFMError, pipeline
 from .properties import lift_settings, preferences
 
@@ -59,7 +59,7 @@ class LFM_OT_lift(Operator):
 
     def _write(self, context, result) -> set[str]:
         settings = context.scene.lift_to_3d
-        blender_io.write_clip(
+        created = blender_io.write_clip(
             context,
             result,
             output=settings.output,
@@ -67,6 +67,7 @@ class LFM_OT_lift(Operator):
             set_scene=settings.set_scene,
             replace=settings.replace_previous,
         )
+        detection.attach_footage(result, created, scene_start=settings.scene_start)
         notes = f" ({'; '.join(result.notes)})" if result.notes else ""
         self.report({"INFO"}, f"Lifted {result.num_frames} frames of {result.name}{notes}")
         return {"FINISHED"}

@@ -24,6 +24,7 @@ class LFM_PT_main(Panel):
         if settings.rig == RIG_CUSTOM:
             layout.prop(settings, "rig_file")
         layout.prop(settings, "confidence_threshold")
+        layout.prop(settings, "whole_body")
 
         col = layout.column(heading="Camera", align=True)
         col.prop(settings, "focal_length")

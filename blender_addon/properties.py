@@ -28,6 +28,11 @@ OUTPUT_ITEMS = [
     ("ARMATURE", "Armature", "An armature with one bone per rig link, keyed rotations and root location"),
     ("EMPTIES", "Empties", "One empty per joint with location keys (the lifted points as they are)"),
 ]
+WHOLE_BODY_ITEMS = [
+    ("PARTS", "By Parts", "MediaPipe whole-body keypoints: body, hands and face lifted alone, attached at the wrists "
+     "and the nose (measured better, docs/DETECTION.md)"),
+    ("WHOLE", "Whole", "MediaPipe whole-body keypoints: lifted as one skeleton"),
+]  # fmt: skip
 BACKEND_ITEMS = [
     ("AUTO", "Automatic", "PyTorch (CUDA when available) if it can be imported, else NumPy"),
     ("NUMPY", "NumPy", "The NumPy model: no extra package needed"),
@@ -84,6 +89,10 @@ class LFM_SceneSettings(PropertyGroup):
     )
     scene_start: IntProperty(name="Scene Start", description="Scene frame of the first lifted frame", default=1)
     output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="ARMATURE")
+    whole_body: EnumProperty(
+        name="Whole Body", description="How whole-body keypoints (body, hands, face) are lifted",
+        items=WHOLE_BODY_ITEMS, default="PARTS",
+    )  # fmt: skip
     set_scene: BoolProperty(
         name="Set Scene",
         description="Set the scene's camera, resolution, frame rate and frame range to the clip's",
@@ -161,6 +170,7 @@ def lift_settings(settings: LFM_SceneSettings, prefs: LFM_Preferences | None, sc
         weights=weights_path(settings, prefs),
         backend=prefs.backend.lower() if prefs is not None else "auto",
         default_fps=scene_fps,
+        whole_body=settings.whole_body.lower(),
     )
 
 

@@ -24,8 +24,14 @@ from .preprocess import MAX_COORDINATE, as_points2d, check_magnitude, normalize,
 from .rig import Rig, knn_edges
 from .weights import Weights, load_weights
 
-#: Attention scores kept in memory at once, in elements (about 200 MB of float32); sets the chunk size.
+#: Attention scores kept in memory at once, in elements (about 200 MB of float32); bounds the chunk size.
 ATTENTION_BUDGET = 50_000_000
+#: Joint tokens per model call on the CPU: about 4,000 keeps each layer's activations in the cache
+#: (measured in bench/bench_lift_throughput.py: 33 joints lift ~1.4x faster in chunks of 124 frames than of 4,096).
+CPU_TOKENS_PER_CHUNK = 4096
+#: Joint tokens per model call on a GPU, which wants large batches.
+GPU_TOKENS_PER_CHUNK = 262_144
+PRECISIONS = ("auto", "fp32", "bf16")
 KNN_NEIGHBOURS = 3
 
 
@@ -41,12 +47,24 @@ class Lifter:
         device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; torch only.
         backend: ``"auto"`` (torch if importable, else numpy), ``"torch"`` or ``"numpy"``.
         chunk_size: frames per model call; None picks one from the joint count (bounded memory).
+        precision: ``"fp32"``, ``"bf16"`` (torch autocast: the matrix products in bfloat16, about 1.5x faster on
+            CPUs with bfloat16 instructions; see docs/BENCHMARKS.md for the accuracy change) or ``"auto"``
+            (bf16 on such CPUs, fp32 elsewhere and on GPUs). The numpy backend always computes in fp32.
     """
 
-    def __init__(self, weights: Weights, device: str = "auto", backend: str = "auto", chunk_size: int | None = None):
+    def __init__(
+        self,
+        weights: Weights,
+        device: str = "auto",
+        backend: str = "auto",
+        chunk_size: int | None = None,
+        precision: str = "auto",
+    ):
         self.weights = weights
         self.config = weights.config
         self.chunk_size = chunk_size
+        if precision not in PRECISIONS:
+            raise LFMError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
         if backend == "auto":
             backend = "torch" if torch_available() else "numpy"
         if backend == "torch":
@@ -60,6 +78,8 @@ class Lifter:
             model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.tensors.items()})
             self._model = model.to(device).eval()
             self.device = str(device)
+            if precision == "auto":
+                precision = "bf16" if self.device == "cpu" and _cpu_has_fast_bf16() else "fp32"
         elif backend == "numpy":
             from .numpy_backend import NumpyLFM
 
@@ -67,26 +87,37 @@ class Lifter:
                 raise LFMError(f"device {device!r} needs the torch backend; the numpy backend runs on the CPU")
             self._model = NumpyLFM(self.config, weights.tensors)
             self.device = "cpu"
+            if precision == "bf16":
+                raise LFMError("precision 'bf16' needs the torch backend; the numpy backend computes in fp32")
+            precision = "fp32"
         else:
             raise LFMError(f"unknown backend {backend!r}: use 'auto', 'torch' or 'numpy'")
         self.backend = backend
+        self.precision = precision
 
     @classmethod
     def from_pretrained(
-        cls, path: str | os.PathLike | None = None, *, device: str = "auto", backend: str = "auto"
+        cls,
+        path: str | os.PathLike | None = None,
+        *,
+        device: str = "auto",
+        backend: str = "auto",
+        precision: str = "auto",
     ) -> Lifter:
         """A lifter with the shipped weights, or with the weights file at ``path``."""
-        return cls(load_weights(path), device=device, backend=backend)
+        return cls(load_weights(path), device=device, backend=backend, precision=precision)
 
     def __repr__(self) -> str:
-        return f"Lifter({self.weights.source!r}, backend={self.backend!r}, device={self.device!r})"
+        return (f"Lifter({self.weights.source!r}, backend={self.backend!r}, device={self.device!r}, "
+                f"precision={self.precision!r})")  # fmt: skip
 
     # ------------------------------------------------------------------ model calls
     def _chunk(self, num_joints: int) -> int:
         if self.chunk_size:
             return int(self.chunk_size)
         per_frame = 2 * self.config.n_heads * num_joints * num_joints
-        return int(np.clip(ATTENTION_BUDGET // per_frame, 1, 4096))
+        tokens = CPU_TOKENS_PER_CHUNK if self.device == "cpu" else GPU_TOKENS_PER_CHUNK
+        return int(np.clip(min(ATTENTION_BUDGET // per_frame, tokens // num_joints), 1, 4096))
 
     def predict_canonical(
         self,
@@ -123,7 +154,10 @@ class Lifter:
                 v_t = torch.from_numpy(np.ascontiguousarray(v, dtype=bool)).to(dev)
                 return self._model(p_t, v_t, adj, side_t).float().cpu().numpy()
 
-            context = torch.inference_mode()
+            context = contextlib.ExitStack()
+            context.enter_context(torch.inference_mode())
+            if self.precision == "bf16":
+                context.enter_context(torch.autocast(dev.type, dtype=torch.bfloat16))
         else:
 
             def forward(p: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -210,6 +244,17 @@ class Lifter:
             edges = knn_edges(typical, KNN_NEIGHBOURS)
         names = [f"joint_{j}" for j in range(J)]
         return Rig.from_edges(names, edges, name="edges", symmetry=())
+
+
+def _cpu_has_fast_bf16() -> bool:
+    """True when this CPU has bfloat16 matrix instructions that torch's oneDNN kernels use (AVX-512 BF16, AMX)."""
+    import torch
+
+    cpu = torch.cpu
+    try:
+        return bool(cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported())
+    except AttributeError:  # a torch without these probes: stay in fp32
+        return False
 
 
 def _check_camera(focal_length, principal_point) -> tuple[float | None, tuple[float, float] | None]:

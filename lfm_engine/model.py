@@ -43,6 +43,35 @@ def attention_mask(visible: torch.Tensor, adjacency: torch.Tensor) -> torch.Tens
     return torch.stack([graph, glob], dim=1)  # (B, 2, J, J)
 
 
+def attention_bias(
+    visible: torch.Tensor, adjacency: torch.Tensor, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """:func:`attention_mask` as the additive biases (0 or -inf) of the two branches, made once per forward pass.
+
+    Additive 4D masks let ``scaled_dot_product_attention`` use its fused (flash) kernel on the CPU too; a
+    boolean or 5D mask falls back to the unfused one, about 4x slower at 133 joints. When every joint is visible
+    the graph bias is shared by the batch and the global branch needs none.
+
+    Returns:
+        ``(graph, glob)``: graph ``(B or 1, 1, J, J)``; glob ``(B, 1, J, J)``, or None when all are visible.
+    """
+    J = visible.shape[-1]
+    eye = torch.eye(J, dtype=torch.bool, device=visible.device)  # (J, J)
+    if adjacency.dim() == 2 and bool(visible.all()):
+        graph = (adjacency | eye)[None]  # (1, J, J)
+        glob = None
+    else:
+        keys = visible[:, None, :]  # (B, 1, J)
+        graph = (adjacency & keys) | eye  # (B, J, J)
+        glob = keys | eye  # (B, J, J)
+
+    def bias(allowed: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros(allowed.shape, dtype=dtype, device=allowed.device)
+        return out.masked_fill_(~allowed, float("-inf"))[:, None]  # (B or 1, 1, J, J)
+
+    return bias(graph), None if glob is None else bias(glob)
+
+
 class FourierEncoding(nn.Module):
     """Tokenized positional encoding: ``[sin 2pi pB, cos 2pi pB, p]`` for each 2D point p, then a linear map.
 
@@ -63,8 +92,8 @@ class FourierEncoding(nn.Module):
 class HybridAttention(nn.Module):
     """Graph attention and global self-attention side by side, concatenated and projected back to D.
 
-    One linear makes q, k, v for both branches; one attention call handles both, the mask selecting each
-    branch's keys.
+    One linear makes q, k, v for both branches; each branch is one fused attention call with its own bias
+    (see :func:`attention_bias`).
     """
 
     def __init__(self, config: ModelConfig):
@@ -73,12 +102,15 @@ class HybridAttention(nn.Module):
         self.qkv = nn.Linear(config.d_model, 6 * config.d_model)
         self.proj = nn.Linear(2 * config.d_model, config.d_model)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: tuple[torch.Tensor, torch.Tensor | None]) -> torch.Tensor:
         B, J, D = x.shape
         qkv = self.qkv(x).view(B, J, 3, 2, self.n_heads, self.head_dim)  # (B, J, qkv, branch, H, Dh)
-        q, k, v = qkv.permute(2, 0, 3, 4, 1, 5).unbind(0)  # each (B, 2, H, J, Dh)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, :, None])  # (B, 2, H, J, Dh)
-        out = out.permute(0, 3, 1, 2, 4).reshape(B, J, 2 * D)  # (B, J, 2D): graph heads || global heads
+        qkv = qkv.permute(3, 2, 0, 4, 1, 5)  # (branch, qkv, B, H, J, Dh)
+        heads = [
+            F.scaled_dot_product_attention(*qkv[b], attn_mask=None if m is None else m.to(x.dtype))
+            for b, m in enumerate(bias)
+        ]  # 2 x (B, H, J, Dh): graph, global
+        out = torch.cat(heads, dim=1).transpose(1, 2).reshape(B, J, 2 * D)  # (B, J, 2D): graph || global heads
         return self.proj(out)  # (B, J, D)
 
 
@@ -95,8 +127,8 @@ class Block(nn.Module):
             nn.Linear(D, config.mlp_ratio * D), nn.GELU("tanh"), nn.Linear(config.mlp_ratio * D, D)
         )
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x), mask)
+    def forward(self, x: torch.Tensor, bias: tuple[torch.Tensor, torch.Tensor | None]) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x), bias)
         return x + self.mlp(self.norm2(x))
 
 
@@ -146,15 +178,19 @@ class LFMModel(nn.Module):
             ``camera_alignment="onp"`` only up to a rotation, recovered by :func:`geometry.orthographic_alignment`).
         """
         points = torch.where(visible[..., None], points, torch.zeros_like(points))  # NaN-safe
-        x = self.tpe(points)  # (B, J, D)
+        x = self.tpe(points).float()  # (B, J, D); the residual stream stays fp32 under autocast (see below)
         x = torch.where(visible[..., None], x, self.mask_token.to(x.dtype))  # (B, J, D)
         if self.side is not None and side is not None:
             x = x + self.side(side.long() + 1).to(x.dtype)  # (B, J, D) or (J, D), broadcast
-        mask = attention_mask(visible, adjacency)  # (B, 2, J, J)
+        bias = attention_bias(visible, adjacency, x.dtype)  # 2 x (B or 1, 1, J, J), see attention_mask
         for block in self.blocks:
-            x = block(x, mask)
+            x = block(x, bias)
         flat = F.pad(points, (0, 1))  # (B, J, 3): the flat lift (x, y, 0); 0 at masked joints
-        return flat + self.head(self.norm(x))  # (B, J, 3): the head predicts the correction to the flat lift
+        # The head runs in fp32 even under bf16 autocast: its output carries a large translation common to all
+        # joints (free under the translation-invariant loss; ~2,000 normalised units in lfm_v1), next to which
+        # bf16's 8-bit mantissa would erase the shape.
+        with torch.autocast(x.device.type, enabled=False):
+            return flat + self.head(self.norm(x))  # (B, J, 3): the head predicts the correction to the flat lift
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

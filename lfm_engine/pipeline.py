@@ -21,6 +21,7 @@ camera made for it; :attr:`CameraModel.assumed` tells which.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -33,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from . import armature as arm
+from . import detect, wholebody
 from .errors import InputError, RigError
 from .io import Keypoints2D, read_keypoints
 from .layouts import available_rigs, get_rig
@@ -67,7 +69,8 @@ class LiftSettings:
         fps: frames per second, overriding the file's.
         default_fps: the frame rate smoothing assumes when neither ``fps`` nor the file gives one.
         frame_start, frame_end: the clip frames to lift, 0-based indices into the file's frames, ``frame_end``
-            inclusive (None: to the end).
+            inclusive (None: to the end). With footage they are the footage's frames, and only those are detected
+            (they replace ``detection``'s own range unless they are the defaults, 0 and None).
         weights: weights file; None: the shipped ``lfm_engine/weights/lfm_v1.safetensors``.
         backend: ``"auto"``, ``"torch"`` or ``"numpy"`` (see :class:`lfm_engine.Lifter`).
         rest_frame: the frame (index into the lifted range) whose pose becomes the rest pose; None: the most
@@ -77,6 +80,10 @@ class LiftSettings:
             ray, so that the armature reprojects onto the keypoints (with smoothing: onto the smoothed points'
             projections, so that the smoothing is kept); ``"direction"`` puts each joint on the line from its parent
             towards its lifted position.
+        whole_body: how MediaPipe's whole-body layouts are lifted (:mod:`lfm_engine.wholebody`): ``"parts"``
+            (body, hands and face alone, attached at the wrists and the nose; the measured better) or ``"whole"``.
+        detection: the :class:`lfm_engine.detect.DetectSettings` used when the source is footage (a video, an image
+            or an image folder); None: the defaults (body, hands and face).
     """
 
     rig: str | None = None
@@ -94,6 +101,8 @@ class LiftSettings:
     backend: str = "auto"
     rest_frame: int | None = None
     placement: str = "ray"
+    whole_body: str = "parts"
+    detection: detect.DetectSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -144,7 +153,9 @@ class ClipResult:
         fps: frames per second (the file's or the override), or None when unknown.
         frame_offsets: ``(T,)`` int64 key times relative to the first lifted frame, in frames (from the file's
             frame numbers, so gaps in a numbered sequence stay gaps).
-        frame_indices: ``(T,)`` the lifted frames' indices into the file's frames.
+        frame_indices: ``(T,)`` the lifted frames' indices into the file's frames (footage: into the footage's).
+        frame_ids: ``(T,)`` int64 the lifted frames' numbers in the footage when the source knows them (the file's
+            ``frame_ids``: detections and footage give the video's frame numbers), else None.
         scale: metres per pixel unit of ``lifted`` (``world = scale * CAMERA_TO_WORLD @ lifted`` before smoothing).
         height: the subject size used, metres.
     """
@@ -165,6 +176,7 @@ class ClipResult:
     scale: float
     height: float
     notes: tuple[str, ...] = field(default=())
+    frame_ids: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
@@ -271,6 +283,15 @@ def _frame_range(settings: LiftSettings, T: int, src: str) -> np.ndarray:
     return np.arange(start, end + 1)
 
 
+def _footage_range(settings: LiftSettings) -> detect.DetectSettings:
+    """The detection settings for footage: ``settings.detection`` with the lift's frame range, unless it is the
+    default (0 to the end)."""
+    det = settings.detection or detect.DetectSettings()
+    if settings.frame_start or settings.frame_end is not None:
+        det = dataclasses.replace(det, frame_start=int(settings.frame_start), frame_end=settings.frame_end)
+    return det
+
+
 def liftable(points: np.ndarray, visible: np.ndarray) -> np.ndarray:
     """``(T,)`` bool: frames with at least two distinct visible joints (what :meth:`Lifter.lift` accepts)."""
     count = visible.sum(-1)
@@ -283,11 +304,17 @@ def liftable(points: np.ndarray, visible: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------- the pipeline
 def lift_steps(
-    source: str | os.PathLike, settings: LiftSettings | None = None, *, lifter: Lifter | None = None
+    source: str | os.PathLike | Keypoints2D, settings: LiftSettings | None = None, *, lifter: Lifter | None = None
 ) -> Generator[tuple[int, int], None, ClipResult]:
     """Read, lift and fit one clip, one chunk of frames per step.
 
-    Yields ``(frames_done, frames_total)`` (frames to lift) before the first chunk and after each; returns
+    ``source`` is a keypoint file or folder (:func:`lfm_engine.io.read_keypoints`), a :class:`Keypoints2D`, or
+    footage (a video, an image, a folder of images: :func:`lfm_engine.detect.is_footage`), which is first run
+    through :func:`lfm_engine.detect.detect_steps` with ``settings.detection``. Detections in a whole-body layout
+    lose the parts never found in the clip (:func:`lfm_engine.wholebody.drop_missing_parts`) unless a rig is given.
+
+    Yields ``(frames_done, frames_total)`` (footage: the frames detected, one per step; then the frames to lift)
+    before the first chunk and after each; returns
     (``StopIteration.value``) the :class:`ClipResult`. Closing the generator cancels the work; nothing outside it
     is changed.
 
@@ -296,13 +323,28 @@ def lift_steps(
             (:class:`WeightsError`); each message names the file and what is wrong.
     """
     s = settings or LiftSettings()
-    src = str(source)
     if s.placement not in arm.PLACEMENTS:
         raise InputError(f"unknown placement {s.placement!r}; use one of {', '.join(arm.PLACEMENTS)}")
-    kp = read_keypoints(source, **({"fps": s.fps} if s.fps else {}))
+    if s.whole_body not in wholebody.MODES:
+        raise InputError(f"unknown whole-body mode {s.whole_body!r}; use one of {', '.join(wholebody.MODES)}")
+    footage = not isinstance(source, Keypoints2D) and detect.is_footage(source)
+    if isinstance(source, Keypoints2D) or footage:
+        if isinstance(source, Keypoints2D):
+            kp = source
+        else:  # detect first, only the frames to lift: the progress counts them detected, then lifted
+            kp = (yield from detect.detect_steps(source, _footage_range(s))).keypoints
+            s = dataclasses.replace(s, frame_start=0, frame_end=None)  # what was detected is the range
+        if s.fps:
+            kp = dataclasses.replace(kp, fps=s.fps)
+    else:
+        kp = read_keypoints(source, **({"fps": s.fps} if s.fps else {}))
+    src = kp.source or str(source)
+    if s.rig in (None, ""):
+        kp = wholebody.drop_missing_parts(kp)
     rig = load_rig(s.rig, kp)
     camera = camera_for(kp, s)
     frames = _frame_range(s, kp.num_frames, src)
+    footage_frames = kp.frame_ids[frames] if footage and kp.frame_ids is not None else frames
     points = np.asarray(kp.points[frames], dtype=np.float64)  # (T, J, 2)
     conf = np.asarray(kp.confidence[frames])
     visible = np.isfinite(points).all(-1) & (conf > s.confidence_threshold)
@@ -318,8 +360,12 @@ def lift_steps(
     yield 0, len(todo)
     for a in range(0, len(todo), step):
         idx = todo[a : a + step]
-        lifted[idx] = lifter.lift(points[idx], edges=rig, mask=visible[idx], focal_length=camera.focal_length,
-                                  principal_point=camera.principal_point)  # fmt: skip
+        if rig.name in wholebody.WHOLE_BODY_LAYOUTS and rig.joint_names == get_rig(rig.name).joint_names:
+            lifted[idx] = wholebody.lift_whole_body(lifter, points[idx], visible[idx], rig.name, camera.focal_length,
+                                                    camera.principal_point, mode=s.whole_body)  # fmt: skip
+        else:
+            lifted[idx] = lifter.lift(points[idx], edges=rig, mask=visible[idx], focal_length=camera.focal_length,
+                                      principal_point=camera.principal_point)  # fmt: skip
         yield a + len(idx), len(todo)
     notes = []
     if not ok.all():
@@ -356,8 +402,9 @@ def lift_steps(
     return ClipResult(
         name=name or "clip", source=src, rig=rig, points2d=points.astype(np.float32), visible=visible,
         lifted=lifted, lifted_frames=ok, world=world, armature=animation, camera=camera, fps=kp.fps,
-        frame_offsets=offsets.astype(np.int64), frame_indices=frames, scale=float(scale), height=height,
-        notes=tuple(notes),
+        frame_offsets=offsets.astype(np.int64), frame_indices=np.asarray(footage_frames, dtype=np.int64),
+        scale=float(scale), height=height, notes=tuple(notes),
+        frame_ids=None if kp.frame_ids is None else np.asarray(kp.frame_ids[frames], dtype=np.int64),
     )  # fmt: skip
 
 

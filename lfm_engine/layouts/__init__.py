@@ -468,6 +468,71 @@ def _mediapipe_facemesh478() -> Rig:
     return _facemesh(with_irises=True)
 
 
+#: Index of each part's first joint in the MediaPipe whole-body layouts (``mediapipe_holistic543/553``): the body
+#: (33 pose landmarks), the left hand, the right hand (21 each), then the face (468 or 478 landmarks).
+HOLISTIC_PARTS: dict[str, tuple[int, int]] = {
+    "body": (0, 33),
+    "left_hand": (33, 54),
+    "right_hand": (54, 75),
+    "face": (75, None),  # to the end: 468 or 478 points
+}
+
+#: Face mesh landmark 1 is the tip of the nose, where the whole-body layouts attach the face to the pose's nose.
+FACEMESH_NOSE_TIP = 1
+
+
+def _holistic(with_irises: bool | None) -> Rig:
+    """The whole-body layout; ``with_irises=None``: no face (body and hands)."""
+    face = _facemesh(with_irises) if with_irises is not None else None
+    hand = MEDIAPIPE_HAND21_JOINTS
+    names = [
+        *MEDIAPIPE_POSE33_JOINTS,
+        *(f"left_hand_{n}" for n in hand),
+        *(f"right_hand_{n}" for n in hand),
+        *(face.joint_names if face is not None else ()),
+    ]
+    body = {n: i for i, n in enumerate(MEDIAPIPE_POSE33_JOINTS)}
+    lhand, rhand, f0 = HOLISTIC_PARTS["left_hand"][0], HOLISTIC_PARTS["right_hand"][0], HOLISTIC_PARTS["face"][0]
+    edges = [
+        *_MEDIAPIPE_POSE_CONNECTIONS,
+        (body["left_wrist"], lhand),
+        (body["right_wrist"], rhand),
+        *_shift(_MEDIAPIPE_HAND_CONNECTIONS, lhand),
+        *_shift(_MEDIAPIPE_HAND_CONNECTIONS, rhand),
+    ]
+    symmetry = sorted(detect_symmetry(names[:f0]))
+    if face is None:
+        return Rig.from_edges(names, edges, name="mediapipe_body_hands75", symmetry=symmetry, category="human")
+    edges += [(body["nose"], f0 + FACEMESH_NOSE_TIP), *_shift(face.edges, f0)]
+    symmetry = sorted({*symmetry, *_shift(face.symmetry, f0)})
+    name = "mediapipe_holistic553" if with_irises else "mediapipe_holistic543"
+    return Rig.from_edges(names, edges, name=name, symmetry=symmetry, category="human")
+
+
+@_layout("mediapipe_body_hands75", "mediapipe_body_hands", "holistic75")
+def _mediapipe_body_hands75() -> Rig:
+    """MediaPipe's body and both hands (the whole-body layouts without the face): the 33 pose landmarks, then
+    ``left_hand_<name>`` and ``right_hand_<name>`` (21 each), 75 joints; the hands linked to the pose's wrists."""
+    return _holistic(with_irises=None)
+
+
+@_layout("mediapipe_holistic543", "mediapipe_holistic", "holistic", "mediapipe_wholebody")
+def _mediapipe_holistic543() -> Rig:
+    """MediaPipe Holistic's whole body as one skeleton (what :mod:`lfm_engine.detect` gives): the 33 pose
+    landmarks, the left hand and the right hand (``left_hand_<name>``, ``right_hand_<name>``, names of
+    ``mediapipe_hand21``) and the 468 face mesh landmarks (``face_<i>``); 543 joints, parts in the order and at
+    the offsets of :data:`HOLISTIC_PARTS`. Links: each part's own, plus ``left_wrist``-``left_hand_wrist``,
+    ``right_wrist``-``right_hand_wrist`` and ``nose``-``face_1`` (the nose tip)."""
+    return _holistic(with_irises=False)
+
+
+@_layout("mediapipe_holistic553", "holistic553", "mediapipe_holistic_iris", "mediapipe_wholebody553")
+def _mediapipe_holistic553() -> Rig:
+    """:func:`_mediapipe_holistic543` with the face's 10 refined iris landmarks (``mediapipe_facemesh478``):
+    553 joints."""
+    return _holistic(with_irises=True)
+
+
 # ============================================================================ motion capture
 H36M17_JOINTS: tuple[str, ...] = (
     "hip", "right_hip", "right_knee", "right_foot", "left_hip", "left_knee", "left_foot", "spine", "thorax",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 
 from lfm_engine import get_rig
@@ -31,7 +33,14 @@ def test_demo_writes_blend_and_preview(weights_file, tmp_path):
     assert demo.main(["--out", str(out), "--weights", str(weights_file), "--backend", "numpy"]) == 0
     assert (out / "demo.blend").is_file() and (out / "walk_coco17.npz").is_file()
     image = bpy.data.images.load(str(out / "preview.png"))
-    assert tuple(image.size) == (len(demo.PREVIEW_FRAMES) * demo.TILE[0], 3 * demo.TILE[1])
+    detected = importlib.util.find_spec("mediapipe") and importlib.util.find_spec("skimage")
+    rows = 3 + (2 if detected else 0)  # + MediaPipe on the astronaut photo, two tiles high
+    assert tuple(image.size) == (len(demo.PREVIEW_FRAMES) * demo.TILE[0], rows * demo.TILE[1])
+    if detected:
+        from lfm_engine.detect import load_detections
+
+        det = load_detections(out / "astronaut_detections.npz")
+        assert det.part("body").mask.all() and det.part("face").mask.all()  # 33 body landmarks, 478 face ones
     px = np.empty(image.size[0] * image.size[1] * image.channels, dtype=np.float32)
     image.pixels.foreach_get(px)
     rows = px.reshape(image.size[1], image.size[0], -1)[::-1, :, :3]  # top row first

@@ -19,6 +19,8 @@ def _registered() -> dict[str, bool]:
         "operator type": hasattr(bpy.types, "LFM_OT_lift"),
         "panel type": hasattr(bpy.types, "LFM_PT_main"),
         "scene property": hasattr(bpy.types.Scene, "lift_to_3d"),
+        "detect property": hasattr(bpy.types.Scene, "lift_to_3d_detect"),
+        "bpy.ops.lfm.detect": "detect" in dir(bpy.ops.lfm),
         "bpy.ops.lfm.lift": "lift" in dir(bpy.ops.lfm),
     }
 
@@ -40,11 +42,11 @@ def test_register_unregister_register_round_trip():
 
 def test_classes_and_symmetric_order():
     import blender_addon
-    from blender_addon import operators, panels, properties
+    from blender_addon import detection, operators, panels, properties
 
-    for module in (properties, operators, panels):
+    for module in (properties, operators, panels, detection):
         assert isinstance(module.CLASSES, tuple) and module.CLASSES
-    assert (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES) == blender_addon.CLASSES
+    assert (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES, *detection.CLASSES) == blender_addon.CLASSES
     names = [c.__name__ for c in blender_addon.CLASSES]
     assert "LFM_OT_lift" in names and "LFM_PT_main" in names and "LFM_Preferences" in names
     assert properties.LFM_Preferences.bl_idname == "blender_addon"  # __package__

@@ -19,6 +19,7 @@ def test_engine_never_imports_bpy_and_torch_is_lazy():
         "for m in pkgutil.walk_packages(lfm_engine.__path__, 'lfm_engine.'):\n"
         "    importlib.import_module(m.name)\n"
         "assert 'bpy' not in sys.modules, 'an lfm_engine module imports bpy'\n"
+        "assert 'mediapipe' not in sys.modules and 'cv2' not in sys.modules, 'detection is imported lazily'\n"
     )
 
 

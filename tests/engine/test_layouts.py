@@ -40,6 +40,9 @@ EXPECTED = {
     "mediapipe_hand21": (21, "hand", 0, False, 1),
     "mediapipe_facemesh468": (468, "face", 220, False, None),
     "mediapipe_facemesh478": (478, "face", 225, False, None),
+    "mediapipe_body_hands75": (75, "human", 16 + 21, False, 3),
+    "mediapipe_holistic543": (543, "human", 16 + 21 + 220, False, None),
+    "mediapipe_holistic553": (553, "human", 16 + 21 + 225, False, None),
     "h36m17": (17, "human", 6, True, 1),
     "cmu31": (31, "human", 12, True, 1),
 }
@@ -117,7 +120,7 @@ def test_layout_builds_and_validates(name):
     assert len(set(rig.joint_names)) == n_joints
     assert all(re.fullmatch(r"[A-Za-z0-9_\-]+", n) for n in rig.joint_names)
     assert (rig.parents is not None) == is_tree
-    assert len(rig.edges) >= n_joints - 1 or name.startswith("mediapipe_facemesh")
+    assert len(rig.edges) >= n_joints - 1 or name.startswith(("mediapipe_facemesh", "mediapipe_holistic"))
     # A round trip through the validating constructors gives the same rig.
     again = Rig.from_dict(json.loads(json.dumps(rig.to_dict())))
     assert again.joint_names == rig.joint_names

@@ -16,7 +16,7 @@ def rig():
 @pytest.fixture(scope="module")
 def lifters(weights_file):
     w = load_weights(weights_file)
-    return {"torch": Lifter(w, backend="torch", device="cpu"), "numpy": Lifter(w, backend="numpy")}
+    return {"torch": Lifter(w, backend="torch", device="cpu", precision="fp32"), "numpy": Lifter(w, backend="numpy")}
 
 
 @pytest.fixture
@@ -74,8 +74,8 @@ def _norm(clip):
 
 def test_chunking_does_not_change_the_result(weights_file, clip, rig):
     w = load_weights(weights_file)
-    whole = Lifter(w, backend="torch", device="cpu").lift(clip, edges=rig)
-    chunked = Lifter(w, backend="torch", device="cpu", chunk_size=7).lift(clip, edges=rig)
+    whole = Lifter(w, backend="torch", device="cpu", precision="fp32").lift(clip, edges=rig)
+    chunked = Lifter(w, backend="torch", device="cpu", precision="fp32", chunk_size=7).lift(clip, edges=rig)
     np.testing.assert_allclose(whole, chunked, atol=3e-3)  # 1e-5 of the clip size
 
 
@@ -176,3 +176,21 @@ def test_unknown_backend_and_device(weights_file):
         Lifter(w, backend="jax")
     with pytest.raises(LFMError, match="needs the torch backend"):
         Lifter(w, backend="numpy", device="cuda")
+    with pytest.raises(LFMError, match="unknown precision"):
+        Lifter(w, precision="fp8")
+    with pytest.raises(LFMError, match="'bf16' needs the torch backend"):
+        Lifter(w, backend="numpy", precision="bf16")
+
+
+def test_precision(weights_file, clip, rig):
+    """bf16 autocast (matrix products in bf16, residual stream and head in fp32) stays close to fp32."""
+    w = load_weights(weights_file)
+    fp32 = Lifter(w, backend="torch", device="cpu", precision="fp32")
+    bf16 = Lifter(w, backend="torch", device="cpu", precision="bf16")
+    assert (fp32.precision, bf16.precision) == ("fp32", "bf16")
+    assert Lifter(w, backend="torch", device="cpu").precision in ("fp32", "bf16")
+    assert Lifter(w, backend="numpy").precision == "fp32"
+    a, b = (lifter.predict_canonical(*_norm(clip), rig.adjacency()) for lifter in (fp32, bf16))
+    assert b.dtype == np.float32 and np.isfinite(b).all()
+    a, b = a - a.mean(1, keepdims=True), b - b.mean(1, keepdims=True)  # shapes: the translation is free
+    assert 0 < np.abs(a - b).max() < 0.03 * np.abs(a).max()  # bf16 really ran, and stays close

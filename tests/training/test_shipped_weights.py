@@ -41,7 +41,9 @@ def test_shipped_weights_load_in_both_backends_and_agree():
     vis = visible_mask(uv)
     norm = normalize(uv, vis)
     a, b = (
-        Lifter.from_pretrained(backend=backend).predict_canonical(norm.points, vis, rig.adjacency(), side=rig.sides())
+        Lifter.from_pretrained(backend=backend, precision="fp32").predict_canonical(
+            norm.points, vis, rig.adjacency(), side=rig.sides()
+        )
         for backend in ("torch", "numpy")
     )
     assert np.abs(a - b).max() < 1e-4 * max(1.0, np.abs(a).max())  # normalised units
@@ -55,3 +57,15 @@ def test_documented_pa_mpjpe_on_the_regression_sample():
     flat = np.concatenate([uv - uv.mean(1, keepdims=True), np.zeros((*uv.shape[:2], 1))], -1)
     assert pa < 0.95 * float(pa_mpjpe(flat, gt).mean())  # clearly better than the flat baseline
     assert abs(pa - DOCUMENTED_PA_MM) <= TOLERANCE * DOCUMENTED_PA_MM, f"PA-MPJPE {pa:.2f} mm"
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "mocap")), reason="shared data not found")
+def test_bf16_lifts_as_well_as_fp32():
+    """The CPU's bf16 fast path changes PA-MPJPE by well under a millimetre and moves no joint far."""
+    uv, gt, rig, f, pp = _sample()
+    a, b = (
+        Lifter.from_pretrained(precision=p).lift(uv, edges=rig, focal_length=f, principal_point=pp).astype(np.float64)
+        for p in ("fp32", "bf16")
+    )
+    assert abs(float(pa_mpjpe(a, gt).mean()) - float(pa_mpjpe(b, gt).mean())) < 1.0  # mm
+    assert np.abs(a - b).max() < 10.0  # mm
