@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from reliability import RELIABILITY, assert_keypoints_valid, outcome
 
+from lfm_engine.errors import InputError
 from lfm_engine.io import Keypoints2D, read_keypoints, write_keypoints_csv, write_keypoints_npz
 
 h5py = pytest.importorskip("h5py")
@@ -633,3 +634,13 @@ def test_keypoints2d_fields(points, confidence, names, edges, image_size, fps, f
     )
     if kp is not None:
         assert_keypoints_valid(kp)
+
+
+def test_openpose_hands_with_an_unknown_body_name_the_folder():
+    """Found by test_openpose_damaged_documents in a full run: this error did not name the file."""
+    folder = _tmp() / "two_point_body"
+    folder.mkdir()
+    person = {"pose_keypoints_2d": [10, 20, 0.9, 30, 40, 0.9], "hand_left_keypoints_2d": [5, 6, 0.5] * 21}
+    (folder / "f_0001.json").write_text(json.dumps({"people": [person]}))
+    with pytest.raises(InputError, match=r"two_point_body: OpenPose hands or face with a 2-point body model"):
+        read_keypoints(folder)
