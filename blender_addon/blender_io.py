@@ -31,6 +31,9 @@ from .engine import pipeline
 
 #: Key interpolation: linear between the per-frame keys (no overshoot).
 INTERPOLATION = "LINEAR"
+#: Custom property marking the data-blocks a lift made, with the clip's base name as its value (what
+#: ``replace=True`` may remove; data-blocks without it, the user's own, are never touched).
+TAG = "lift_to_3d"
 
 
 def write_clip(
@@ -41,6 +44,7 @@ def write_clip(
     scene_start: int = 1,
     set_scene: bool = True,
     name: str | None = None,
+    replace: bool = False,
 ) -> list[bpy.types.ID]:
     """Create the camera and the armature (or empties) of ``result`` in ``context.scene``.
 
@@ -51,6 +55,9 @@ def write_clip(
         scene_start: scene frame of the first lifted frame.
         set_scene: also set the scene's camera, resolution, frame rate and frame range to the clip's.
         name: base name of the new data (default: the clip's name).
+        replace: once the new data is made, remove the data-blocks of earlier lifts with this base name (those
+            tagged :data:`TAG`; never the user's own) and give the new ones their names. Otherwise an earlier lift
+            is kept and the new data-blocks get Blender's ``.001`` suffixes: nothing existing is overwritten.
 
     Returns:
         The data-blocks created (collection, camera, objects, armature, actions); the armature or root empty
@@ -78,6 +85,10 @@ def write_clip(
             raise ValueError(f"unknown output {output!r}: use 'ARMATURE' or 'EMPTIES'")
         if set_scene:
             _set_scene(scene, result, camera, frames)
+        for idblock in created:
+            idblock[TAG] = base
+        if replace:
+            _replace_previous(created, base, view_layer)
     except BaseException:
         _restore_scene(scene, view_layer, saved)
         bpy.data.batch_remove(ids=[i for i in created if _alive(i)])
@@ -180,6 +191,29 @@ def _empties(result, base: str, coll, frames: np.ndarray, created: list) -> bpy.
         for i in range(3):
             write_keys(_fcurve(shared, obj, "location", i, joint), frames, result.world[:, j, i])
     return root
+
+
+def _replace_previous(created: list, base: str, view_layer) -> None:
+    """Remove the data-blocks tagged ``base`` that are not in ``created``, then give each new data-block the name
+    of the removed one of its type and name stem (``X.002`` takes ``X.001``'s, or ``X``'s)."""
+    mine = {i.as_pointer() for i in created}
+    kinds = (bpy.data.collections, bpy.data.objects, bpy.data.armatures, bpy.data.cameras, bpy.data.actions)
+    old = [i for kind in kinds for i in kind if i.get(TAG) == base and i.as_pointer() not in mine]
+    if not old:
+        return
+    freed = {(type(i).__name__, _stem(i.name)): i.name for i in old}
+    bpy.data.batch_remove(ids=old)
+    view_layer.update()  # drop the removed objects' bases
+    for i in created:
+        name = freed.get((type(i).__name__, _stem(i.name)))
+        if name is not None:
+            i.name = name
+
+
+def _stem(name: str) -> str:
+    """``name`` without Blender's ``.001`` de-duplication suffix."""
+    head, dot, tail = name.rpartition(".")
+    return head if dot and len(tail) >= 3 and tail.isdigit() else name
 
 
 # ---------------------------------------------------------------------- keys

@@ -60,7 +60,12 @@ class LFM_OT_lift(Operator):
     def _write(self, context, result) -> set[str]:
         settings = context.scene.lift_to_3d
         created = blender_io.write_clip(
-            context, result, output=settings.output, scene_start=settings.scene_start, set_scene=settings.set_scene
+            context,
+            result,
+            output=settings.output,
+            scene_start=settings.scene_start,
+            set_scene=settings.set_scene,
+            replace=settings.replace_previous,
         )
         detection.attach_footage(result, created, scene_start=settings.scene_start)
         notes = f" ({'; '.join(result.notes)})" if result.notes else ""

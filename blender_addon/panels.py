@@ -43,6 +43,7 @@ class LFM_PT_main(Panel):
         layout.prop(settings, "height")
         layout.prop(settings, "output", expand=True)
         layout.prop(settings, "set_scene")
+        layout.prop(settings, "replace_previous")
         layout.prop(settings, "weights_path")
         layout.separator()
         layout.operator("lfm.lift", icon="ARMATURE_DATA")

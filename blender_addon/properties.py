@@ -98,6 +98,12 @@ class LFM_SceneSettings(PropertyGroup):
         description="Set the scene's camera, resolution, frame rate and frame range to the clip's",
         default=True,
     )
+    replace_previous: BoolProperty(
+        name="Replace Previous Lift",
+        description="Remove the earlier lift of this clip (its armature or empties, camera, actions, collection) once "
+        "the new one is made; off = keep it and add the new one beside it (nothing existing is overwritten)",
+        default=False,
+    )
     weights_path: StringProperty(
         name="Weights",
         description="Model weights (.safetensors) for this scene; empty = the add-on preferences' weights",

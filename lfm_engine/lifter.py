@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 
 from .camera import depth_from_canonical, place_in_camera
 from .errors import InputError, LFMError
-from .preprocess import as_points2d, normalize, visible_mask
+from .preprocess import MAX_COORDINATE, as_points2d, check_magnitude, normalize, visible_mask
 from .rig import Rig, knn_edges
 from .weights import Weights, load_weights
 
@@ -207,6 +208,7 @@ class Lifter:
         """
         single = np.ndim(points2d) == 2
         pts = as_points2d(points2d)
+        check_magnitude(pts)
         J = pts.shape[1]
         if J < 2:
             raise InputError(f"points2d has {J} joint per frame; lifting needs at least 2 joints")
@@ -218,7 +220,13 @@ class Lifter:
         depth, xy = depth_from_canonical(shape, norm.points, vis, self.config.camera_alignment)
         scale = norm.scale[:, None]  # (T, 1)
         predicted_xy = xy * scale[..., None] + norm.centre[:, None, :]
-        out = place_in_camera(pts, vis, depth * scale, predicted_xy, focal, pp).astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = place_in_camera(pts, vis, depth * scale, predicted_xy, focal, pp).astype(np.float32)
+        bad = np.flatnonzero(~np.isfinite(out).all(axis=(1, 2)))
+        if bad.size:  # a last guard: never return NaN or inf
+            frames = ", ".join(str(b) for b in bad[:10]) + (", ..." if bad.size > 10 else "")
+            raise InputError(f"frame(s) {frames} ({bad.size} of {len(out)}) lifted to values beyond float32; the "
+                             "coordinates, focal length or principal point are too large for each other")  # fmt: skip
         return out[0] if single else out
 
     @staticmethod
@@ -230,7 +238,8 @@ class Lifter:
                 raise InputError(f"rig {edges.name!r} has {edges.num_joints} joints but points2d has {J} per frame")
             return edges
         if edges is None:
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # joints never visible: NaN, no edges
                 typical = np.nanmedian(np.where(vis[..., None], pts, np.nan), axis=0)  # (J, 2)
             edges = knn_edges(typical, KNN_NEIGHBOURS)
         names = [f"joint_{j}" for j in range(J)]
@@ -258,14 +267,17 @@ def _check_camera(focal_length, principal_point) -> tuple[float | None, tuple[fl
         f = float(focal_length)
     except (TypeError, ValueError):
         raise InputError(f"focal_length must be a number, got {focal_length!r}") from None
-    if not np.isfinite(f) or f <= 0:
-        raise InputError(f"focal_length must be a positive finite number, got {focal_length!r}")
+    if not np.isfinite(f) or f <= 0 or f > MAX_COORDINATE:
+        raise InputError(
+            f"focal_length must be a positive finite number up to {MAX_COORDINATE:g}, got {focal_length!r}"
+        )
     if principal_point is None:
         raise InputError("focal_length needs principal_point (cx, cy), e.g. the image centre")
     try:
         pp = np.asarray(principal_point, dtype=np.float64)
     except (TypeError, ValueError):
         raise InputError(f"principal_point must be two numbers (cx, cy), got {principal_point!r}") from None
-    if pp.shape != (2,) or not np.all(np.isfinite(pp)):
-        raise InputError(f"principal_point must be two finite numbers (cx, cy), got {principal_point!r}")
+    if pp.shape != (2,) or not np.all(np.isfinite(pp)) or np.abs(pp).max() > MAX_COORDINATE:
+        raise InputError(f"principal_point must be two finite numbers (cx, cy) up to {MAX_COORDINATE:g}, got "
+                         f"{principal_point!r}")  # fmt: skip
     return f, (float(pp[0]), float(pp[1]))

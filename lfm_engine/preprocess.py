@@ -14,6 +14,10 @@ import numpy as np
 
 from .errors import InputError
 
+#: Largest accepted coordinate magnitude: far beyond any image, and small enough that lifting, scaling and squaring
+#: it stays finite in float32.
+MAX_COORDINATE = 1e15
+
 
 @dataclass(frozen=True)
 class Normalized:
@@ -38,9 +42,12 @@ def as_points2d(points2d, name: str = "points2d") -> np.ndarray:
     Raises :class:`InputError` for other shapes, non-numeric data, or infinite values (NaN means missing).
     """
     try:
-        arr = np.asarray(points2d, dtype=np.float64)
+        raw = np.asarray(points2d)
+        arr = None if raw.dtype.kind == "c" else raw.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{name} must be a numeric array of shape (T, J, 2) or (J, 2): {exc}") from None
+    if arr is None:
+        raise InputError(f"{name} must be real numbers, got complex values")
     if arr.ndim == 2:
         arr = arr[None]
     if arr.ndim != 3 or arr.shape[-1] != 2:
@@ -53,6 +60,16 @@ def as_points2d(points2d, name: str = "points2d") -> np.ndarray:
         raise InputError(f"{name}: frame {t}, joint {j} is infinite ({int(inf.any(-1).sum())} such points); use NaN "
                          "for missing joints")  # fmt: skip
     return arr
+
+
+def check_magnitude(points: np.ndarray, name: str = "points2d") -> None:
+    """Raise :class:`InputError` naming the first frame and joint of ``points`` ``(T, J, 2)`` beyond
+    :data:`MAX_COORDINATE` (a lift of such points would overflow float32)."""
+    huge = np.abs(np.nan_to_num(points)) > MAX_COORDINATE
+    if huge.any():
+        t, j, _ = np.argwhere(huge)[0]
+        raise InputError(f"{name}: frame {t}, joint {j} is at {tuple(points[t, j].tolist())}, beyond the largest "
+                         f"usable coordinate {MAX_COORDINATE:g}")  # fmt: skip
 
 
 def visible_mask(points: np.ndarray, mask=None, confidence=None, threshold: float = 0.0) -> np.ndarray:

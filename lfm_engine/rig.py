@@ -78,8 +78,9 @@ def _as_edge_array(edges, n_joints: int, rig_name: str) -> np.ndarray:
         return np.zeros((0, 2), dtype=np.int64)
     if arr.ndim != 2 or arr.shape[1] != 2:
         raise RigError(f"rig {rig_name!r}: edges must have shape (E, 2), got {arr.shape}")
-    if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-        bad = int(np.flatnonzero(~np.isfinite(arr).all(1) | (arr != np.round(arr)).any(1))[0])
+    whole = np.isfinite(arr) & (arr == np.round(arr)) & (np.abs(arr) < 2**53)
+    if not whole.all():
+        bad = int(np.flatnonzero(~whole.all(1))[0])
         raise RigError(f"rig {rig_name!r}: edge {bad} {tuple(arr[bad])} is not a pair of integer joint indices")
     return arr.astype(np.int64)
 
@@ -204,8 +205,11 @@ class Rig:
         names = tuple(joint_names)
         try:
             par = tuple(int(p) for p in parents)
-        except (TypeError, ValueError) as exc:
+            whole = all(p == q for p, q in zip(parents, par, strict=True))
+        except (TypeError, ValueError, OverflowError) as exc:
             raise RigError(f"rig {name!r}: parents must be integers ({exc})") from None
+        if not whole:
+            raise RigError(f"rig {name!r}: parents must be whole numbers, got {list(parents)[:10]}")
         if len(par) != len(names):
             raise RigError(f"rig {name!r}: {len(par)} parents given for {len(names)} joints")
         if len(names) >= 1:

@@ -16,6 +16,7 @@ Only numeric blocks are read; text columns are ignored.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import pickle
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, LFMError
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,10 @@ def _text(value):
 def pandas_groups(h5) -> list[str]:
     """Names of the top-level groups of an open ``h5py.File`` that hold a pandas DataFrame."""
     out = []
-    for name, obj in h5.items():
+    for name in h5:
+        obj = h5.get(name)
+        if obj is None:  # a dangling link (damaged file)
+            continue
         kind = _text(obj.attrs.get("pandas_type", b""))
         if kind in ("frame_table", "frame"):
             out.append(name)
@@ -174,13 +178,22 @@ def _frame(columns, level_names, index, values, n_rows: int) -> Frame:
     return Frame(columns, names, index, arr)
 
 
+@contextlib.contextmanager
 def open_h5(path: Path):
-    """``h5py.File(path, "r")``; raises :class:`InputError` when h5py is missing or the file is not HDF5."""
+    """``with open_h5(path) as h5:`` an open ``h5py.File``; raises :class:`InputError` when h5py is missing, the file
+    is not HDF5, or h5py fails on damaged content while the block reads it."""
     try:
         import h5py
     except ImportError:
         raise InputError(f"{path}: reading .h5 files needs the h5py package (pip install h5py)") from None
     try:
-        return h5py.File(path, "r")
+        h5 = h5py.File(path, "r")
     except OSError as exc:
         raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
+    try:
+        with h5:
+            yield h5
+    except LFMError:
+        raise
+    except (OSError, RuntimeError, KeyError) as exc:  # what h5py raises on a damaged heap, link or chunk
+        raise InputError(f"{path}: the HDF5 file is damaged ({type(exc).__name__}: {exc})") from None

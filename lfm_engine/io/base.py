@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, RigError
+from ..preprocess import MAX_COORDINATE
 from ..rig import Rig
 
 
@@ -126,17 +127,28 @@ class Keypoints2D:
 # ---------------------------------------------------------------------- validation
 def _points(points, src: str) -> np.ndarray:
     try:
-        arr = np.array(points, dtype=np.float32)
+        raw = np.asarray(points)
+        wide = None if raw.dtype.kind == "c" else raw.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{src}: points must be a numeric (T, J, 2) array: {exc}") from None
-    if arr.ndim != 3 or arr.shape[-1] != 2:
-        raise InputError(f"{src}: points must have shape (T, J, 2), got {arr.shape}")
-    if arr.shape[1] == 0:
-        raise InputError(f"{src}: no joints (points have shape {arr.shape})")
-    inf = np.isinf(arr)
+    if wide is None:
+        raise InputError(f"{src}: points must be real numbers, got complex values")
+    if wide.ndim != 3 or wide.shape[-1] != 2:
+        raise InputError(f"{src}: points must have shape (T, J, 2), got {wide.shape}")
+    if wide.shape[0] == 0:
+        raise InputError(f"{src}: no frames (points have shape {wide.shape})")
+    if wide.shape[1] == 0:
+        raise InputError(f"{src}: no joints (points have shape {wide.shape})")
+    inf = np.isinf(wide)
     if inf.any():
         t, j, _ = np.argwhere(inf)[0]
         raise InputError(f"{src}: frame {t}, joint {j} is infinite; use NaN for missing points")
+    huge = np.abs(np.nan_to_num(wide)) > MAX_COORDINATE
+    if huge.any():
+        t, j, _ = np.argwhere(huge)[0]
+        raise InputError(f"{src}: frame {t}, joint {j} is at {tuple(wide[t, j].tolist())}, beyond the largest "
+                         f"usable coordinate {MAX_COORDINATE:g}")  # fmt: skip
+    arr = wide.astype(np.float32)
     arr[np.isnan(arr).any(-1)] = np.nan  # half-missing points are missing
     return arr
 

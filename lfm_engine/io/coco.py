@@ -16,6 +16,8 @@ bounding box) of each image. ``iscrowd`` annotations are skipped.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import InputError
@@ -66,6 +68,10 @@ def parse_coco(
     if not isinstance(doc, dict) or not isinstance(doc.get("annotations"), list):
         raise InputError(f"{source}: not a COCO keypoint file (no 'annotations' list)")
     anns = [a for a in doc["annotations"] if isinstance(a, dict) and "keypoints" in a and not a.get("iscrowd")]
+    for a in anns:
+        for key in ("image_id", "track_id"):
+            if not _is_id(a.get(key)):
+                raise InputError(f"{source}: annotation {a.get('id')!r}: {key} {a.get(key)!r} is not a number or text")
     category = _category(doc, category_id, source)
     if category is not None:
         anns = [a for a in anns if a.get("category_id", category.get("id")) == category.get("id")]
@@ -74,7 +80,7 @@ def parse_coco(
     wholebody = all(all(key in a for key, _ in WHOLEBODY_PARTS) for a in anns)
     names, edges, rig_name = _layout(category, anns, wholebody, source)
     K = len(names)
-    image_ids, images = _images(doc, anns)
+    image_ids, images = _images(doc, anns, source)
     chosen = _choose(anns, track_id, source)
     pts = np.full((len(image_ids), K, 2), np.nan)
     conf = np.zeros((len(image_ids), K))
@@ -86,7 +92,7 @@ def parse_coco(
         pts[t, present] = xyv[present, :2]
         conf[t, present] = np.clip(xyv[present, 2], 0.0, 1.0)
     if image_size is None:
-        sizes = {(images[i].get("width"), images[i].get("height")) for i in image_ids if i in images}
+        sizes = {(_number(images[i].get("width")), _number(images[i].get("height"))) for i in image_ids if i in images}
         if len(sizes) == 1 and None not in next(iter(sizes)):
             image_size = next(iter(sizes))
     ids = np.asarray(image_ids) if all(isinstance(i, int) for i in image_ids) else None
@@ -94,8 +100,29 @@ def parse_coco(
                        frame_ids=ids)  # fmt: skip
 
 
+def _is_id(value) -> bool:
+    """Image and track ids are numbers or text (or absent)."""
+    return value is None or (isinstance(value, int | float | str) and not isinstance(value, bool))
+
+
+def _number(value) -> float | None:
+    """``value`` when it is a finite number (JSON's width, height), else None."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return value if ok else None
+
+
+def _list_of(doc: dict, key: str, source: str) -> list:
+    """``doc[key]``, a list (empty when absent); raises :class:`InputError` when it is something else."""
+    value = doc.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(f"{source}: '{key}' must be a list, got {type(value).__name__}")
+    return value
+
+
 def _category(doc: dict, category_id, source: str) -> dict | None:
-    cats = [c for c in doc.get("categories") or [] if isinstance(c, dict)]
+    cats = [c for c in _list_of(doc, "categories", source) if isinstance(c, dict)]
     if category_id is not None:
         for c in cats:
             if c.get("id") == category_id:
@@ -112,16 +139,20 @@ def _layout(category, anns: list[dict], wholebody: bool, source: str):
         rig = get_rig("coco_wholebody133")
         return rig.joint_names, rig.edge_array(), rig.name
     if category is None:
+        if not isinstance(anns[0]["keypoints"], list):
+            raise InputError(f"{source}: annotation {anns[0].get('id')!r}: 'keypoints' must be a list of x, y, v")
         n = len(anns[0]["keypoints"])
         if n == 51:
             rig = get_rig("coco17")
             return rig.joint_names, rig.edge_array(), rig.name
         return generic_names(n // 3), np.zeros((0, 2), np.int64), None
+    if not isinstance(category["keypoints"], list):
+        raise InputError(f"{source}: the category's 'keypoints' must be a list of joint names")
     names = tuple(str(n) for n in category["keypoints"])
     K = len(names)
     try:
         skeleton = np.asarray(category.get("skeleton") or [], dtype=np.int64).reshape(-1, 2)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"{source}: the category's 'skeleton' must be a list of joint-number pairs") from None
     bad = np.flatnonzero(((skeleton < 1) | (skeleton > K)).any(1))
     if bad.size:
@@ -133,8 +164,10 @@ def _layout(category, anns: list[dict], wholebody: bool, source: str):
     return names, edges, standard_layout(names, edges, ("coco17",))
 
 
-def _images(doc: dict, anns: list[dict]) -> tuple[list, dict]:
-    images = {im.get("id"): im for im in doc.get("images") or [] if isinstance(im, dict)}
+def _images(doc: dict, anns: list[dict], source: str) -> tuple[list, dict]:
+    images = {
+        im.get("id"): im for im in _list_of(doc, "images", source) if isinstance(im, dict) and _is_id(im.get("id"))
+    }
     ids = set(images) | {a.get("image_id") for a in anns}
     try:
         return sorted(ids), images
@@ -146,9 +179,12 @@ def _area(ann: dict) -> float:
     if isinstance(ann.get("area"), int | float) and ann["area"] > 0:
         return float(ann["area"])
     bbox = ann.get("bbox")
-    if isinstance(bbox, list) and len(bbox) == 4:
+    if isinstance(bbox, list) and len(bbox) == 4 and _number(bbox[2]) is not None and _number(bbox[3]) is not None:
         return float(bbox[2]) * float(bbox[3])
-    kp = np.asarray(ann.get("keypoints") or [], dtype=np.float64)
+    try:
+        kp = np.asarray(ann.get("keypoints") or [], dtype=np.float64)
+    except (TypeError, ValueError):
+        return 0.0
     if kp.size % 3 == 0 and kp.size:
         xyv = kp.reshape(-1, 3)
         xy = xyv[xyv[:, 2] > 0, :2]

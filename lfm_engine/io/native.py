@@ -40,6 +40,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +93,7 @@ def read_npz(path, *, rig=None, image_size: tuple[int, int] | None = None, fps: 
         raise InputError(
             f"{p}: holds Python objects, which are not read (save names as a string array): {exc}"
         ) from None
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
         raise InputError(f"{p}: not a readable .npz file ({exc})") from None
     if "points" not in data:
         raise InputError(f"{p}: no 'points' array; the file has {sorted(data)}")
@@ -111,8 +112,11 @@ def read_npz(path, *, rig=None, image_size: tuple[int, int] | None = None, fps: 
         names, edges = generic_names(J), data.get("edges")
     if image_size is None and "image_size" in data:
         image_size = tuple(np.asarray(data["image_size"]).reshape(-1).tolist())
-    if fps is None and "fps" in data and np.isfinite(data["fps"]).all():
-        fps = float(np.asarray(data["fps"]).reshape(-1)[0])
+    if fps is None and "fps" in data:
+        value = np.asarray(data["fps"]).reshape(-1)
+        if value.size != 1 or value.dtype.kind not in "iuf":
+            raise InputError(f"{p}: 'fps' must be one number, got {value.dtype} array of shape {value.shape}")
+        fps = float(value[0]) if np.isfinite(value[0]) else None
     return Keypoints2D(pts, data.get("confidence"), names, edges, image_size=image_size, fps=fps, source=str(p),
                        rig_name=rig_name, frame_ids=data.get("frame_ids"))  # fmt: skip
 
@@ -168,54 +172,24 @@ def read_csv(path, *, rig=None, image_size: tuple[int, int] | None = None, fps: 
     """
     p = check_file(path, "keypoints CSV file")
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        with open(p, encoding="utf-8-sig", newline="") as f:
+            meta, rows = _read_csv_rows(f, p)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{p}: cannot read the CSV file ({exc})") from None
-    lines = text.splitlines()
-    meta, start = _comments(lines)
-    rows = list(csv.reader(lines[start:]))
-    if not rows:
-        raise InputError(f"{p}: no header line 'frame,joint,x,y,confidence'")
-    header = [h.strip().lower() for h in rows[0]]
-    missing = [c for c in ("frame", "joint", "x", "y") if c not in header]
-    if missing:
-        raise InputError(f"{p}: the header {rows[0]} lacks the column(s) {missing}; expected {','.join(CSV_COLUMNS)}")
-    col = {c: header.index(c) for c in CSV_COLUMNS if c in header}
-    body = [(n, r) for n, r in enumerate(rows[1:], start=start + 2) if any(cell.strip() for cell in r)]
-    if not body:
-        raise InputError(f"{p}: the file has a header but no rows")
-    for line, r in body:
-        if len(r) < len(header):
-            raise InputError(f"{p}: line {line} has {len(r)} values, expected {len(header)} like the header")
-    cells = np.array([[r[col[c]].strip() for c in col] for _, r in body], dtype=str)
-    names_col = cells[:, list(col).index("joint")]
-    numbers = _numbers(cells, list(col), body, p)  # (N, len(col)) float, NaN for empty
-    frame_vals = numbers[:, list(col).index("frame")]
-    if not (np.isfinite(frame_vals).all() and (frame_vals == np.round(frame_vals)).all()):
-        k = int(np.flatnonzero(~np.isfinite(frame_vals) | (frame_vals != np.round(frame_vals)))[0])
-        raise InputError(f"{p}: line {body[k][0]}: frame {cells[k, list(col).index('frame')]!r} is not an integer")
-    empty = np.flatnonzero(np.char.str_len(names_col) == 0)
-    if empty.size:
-        raise InputError(f"{p}: line {body[empty[0]][0]}: empty joint name")
-    frame_ids, t_index = np.unique(frame_vals.astype(np.int64), return_inverse=True)
-    uniq, first, j_sorted = np.unique(names_col, return_index=True, return_inverse=True)
-    order = np.argsort(first)  # joints in order of first appearance
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    j_index = rank[j_sorted.reshape(-1)]
-    names = tuple(str(n) for n in uniq[order])
+    frame_ids, t_index = np.unique(rows["frame"], return_inverse=True)
+    names = tuple(rows["names"])  # in order of first appearance
     T, J = len(frame_ids), len(names)
-    flat = t_index.reshape(-1) * J + j_index
+    flat = t_index.reshape(-1) * J + rows["joint"]
     dup = np.flatnonzero(np.bincount(flat, minlength=T * J) > 1)
     if dup.size:
         t, j = divmod(int(dup[0]), J)
-        lines_of = [body[k][0] for k in np.flatnonzero(flat == dup[0])]
+        lines_of = rows["line"][flat == dup[0]].tolist()
         raise InputError(f"{p}: frame {frame_ids[t]}, joint {names[j]!r} appears on more than one line {lines_of}")
     pts = np.full((T * J, 2), np.nan)
-    pts[flat] = numbers[:, [list(col).index("x"), list(col).index("y")]]
+    pts[flat] = rows["xy"]
     conf = None
-    if "confidence" in col:
-        c = numbers[:, list(col).index("confidence")]
+    if rows["confidence"] is not None:
+        c = rows["confidence"]
         conf = np.zeros(T * J)
         conf[flat] = np.where(np.isfinite(c), c, 1.0)
         conf = conf.reshape(T, J)
@@ -235,19 +209,84 @@ def read_csv(path, *, rig=None, image_size: tuple[int, int] | None = None, fps: 
                        rig_name=rig_name, frame_ids=ids)  # fmt: skip
 
 
-def _comments(lines: list[str]) -> tuple[dict[str, str], int]:
-    """``# key: value`` lines before the header, and the index of the first other line."""
+#: Rows parsed at a time: the reader's memory is the clip's compact arrays plus one block of text.
+CSV_BLOCK_ROWS = 65_536
+
+
+def _read_csv_rows(f, p: Path) -> tuple[dict[str, str], dict]:
+    """The ``# key: value`` lines before the header and the rows of the open CSV file ``f``, parsed
+    block by block into compact arrays: ``frame`` ``(N,)`` int64, ``joint`` ``(N,)`` int64 indices into ``names``
+    (in order of first appearance), ``xy`` ``(N, 2)`` float64 (NaN where empty), ``confidence`` ``(N,)`` float64
+    (NaN where empty) or None without that column, and ``line`` ``(N,)`` the file's line numbers."""
     meta: dict[str, str] = {}
-    i = 0
-    while i < len(lines) and (lines[i].startswith("#") or not lines[i].strip()):
-        key, sep, value = lines[i].lstrip("#").partition(":")
+    number, line = 0, ""
+    for line in f:
+        number += 1
+        if line.strip() and not line.startswith("#"):
+            break
+        key, sep, value = line.lstrip("#").partition(":")
         if sep:
             meta[key.strip().lower()] = value.strip()
-        i += 1
-    return meta, i
+    else:
+        line = ""
+    if not line.strip():
+        raise InputError(f"{p}: no header line 'frame,joint,x,y,confidence'")
+    header_cells = next(csv.reader([line]))
+    header = [h.strip().lower() for h in header_cells]
+    missing = [c for c in ("frame", "joint", "x", "y") if c not in header]
+    if missing:
+        raise InputError(
+            f"{p}: the header {header_cells} lacks the column(s) {missing}; expected {','.join(CSV_COLUMNS)}"
+        )
+    col = {c: header.index(c) for c in CSV_COLUMNS if c in header}
+    index: dict[str, int] = {}
+    parts: dict[str, list[np.ndarray]] = {"frame": [], "joint": [], "xy": [], "confidence": [], "line": []}
+    block: list[list[str]] = []
+    lines: list[int] = []
+    reader = csv.reader(f)
+    for r in reader:
+        if not any(cell.strip() for cell in r):
+            continue
+        at = number + reader.line_num
+        if len(r) < len(header):
+            raise InputError(f"{p}: line {at} has {len(r)} values, expected {len(header)} like the header")
+        block.append([r[k].strip() for k in col.values()])
+        lines.append(at)
+        if len(block) == CSV_BLOCK_ROWS:
+            _parse_block(block, lines, list(col), index, parts, p)
+            block, lines = [], []
+    if block:
+        _parse_block(block, lines, list(col), index, parts, p)
+    if not parts["frame"]:
+        raise InputError(f"{p}: the file has a header but no rows")
+    rows = {k: np.concatenate(v) if v else None for k, v in parts.items()}
+    rows["names"] = list(index)
+    return meta, rows
 
 
-def _numbers(cells: np.ndarray, cols: list[str], body: list, p: Path) -> np.ndarray:
+def _parse_block(block: list[list[str]], lines: list[int], cols: list[str], index: dict[str, int], parts: dict,
+                 p: Path) -> None:  # fmt: skip
+    """Parse one block of rows (cells in the order ``cols``) into ``parts``; new joint names go into ``index``."""
+    cells = np.array(block, dtype=str)
+    numbers = _numbers(cells, cols, lines, p)  # (N, len(cols)) float, NaN for empty
+    frames = numbers[:, cols.index("frame")]
+    bad = ~np.isfinite(frames) | (frames != np.round(frames)) | (np.abs(frames) > 2**62)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{p}: line {lines[k]}: frame {cells[k, cols.index('frame')]!r} is not an integer")
+    names = cells[:, cols.index("joint")]
+    empty = np.flatnonzero(np.char.str_len(names) == 0)
+    if empty.size:
+        raise InputError(f"{p}: line {lines[empty[0]]}: empty joint name")
+    parts["frame"].append(frames.astype(np.int64))
+    parts["joint"].append(np.fromiter((index.setdefault(str(n), len(index)) for n in names), np.int64, len(names)))
+    parts["xy"].append(numbers[:, [cols.index("x"), cols.index("y")]])
+    if "confidence" in cols:
+        parts["confidence"].append(numbers[:, cols.index("confidence")])
+    parts["line"].append(np.asarray(lines, dtype=np.int64))
+
+
+def _numbers(cells: np.ndarray, cols: list[str], lines: list[int], p: Path) -> np.ndarray:
     out = np.full(cells.shape, np.nan)
     for k, c in enumerate(cols):
         if c == "joint":
@@ -261,7 +300,7 @@ def _numbers(cells: np.ndarray, cols: list[str], body: list, p: Path) -> np.ndar
                 try:
                     float(cell)
                 except ValueError:
-                    raise InputError(f"{p}: line {body[n][0]}, column {c!r}: {cell!r} is not a number") from None
+                    raise InputError(f"{p}: line {lines[n]}, column {c!r}: {cell!r} is not a number") from None
     return out
 
 

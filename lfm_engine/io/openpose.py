@@ -150,7 +150,10 @@ def parse_openpose(
     )  # fmt: skip
     if body is None and n_body == 25:  # the model is the files', so every detection of every frame has a say
         body = guess_body25_layout(np.concatenate([xy[:, :25] for xy in frames]))
-    names, edges, rig_name = openpose_layout(n_body, [key for key, _, _ in parts], body=body)
+    try:
+        names, edges, rig_name = openpose_layout(n_body, [key for key, _, _ in parts], body=body)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
     numbers = [trailing_number(f.stem) for f in files]
     ids = None if any(n is None for n in numbers) or len(files) == 1 else np.asarray(numbers)
     return Keypoints2D(
