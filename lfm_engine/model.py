@@ -89,11 +89,17 @@ class FourierEncoding(nn.Module):
         return self.proj(feats)  # (B, J, D)
 
 
+#: Up to this many joints, bf16 attention on the CPU runs unfused (see :class:`HybridAttention`).
+UNFUSED_MAX_JOINTS = 64
+
+
 class HybridAttention(nn.Module):
     """Graph attention and global self-attention side by side, concatenated and projected back to D.
 
-    One linear makes q, k, v for both branches; each branch is one fused attention call with its own bias
-    (see :func:`attention_bias`).
+    One linear makes q, k, v for both branches. Each branch is one fused attention call with its own bias (see
+    :func:`attention_bias`), except in bf16 on the CPU for small skeletons, where the fused kernel is slower than
+    plain matrix products (the whole lift ~1.2x faster at 33 joints, slower at 133: docs/BENCHMARKS.md): both
+    branches then go through one unfused product, with the softmax in fp32. Both compute the same function.
     """
 
     def __init__(self, config: ModelConfig):
@@ -105,12 +111,24 @@ class HybridAttention(nn.Module):
     def forward(self, x: torch.Tensor, bias: tuple[torch.Tensor, torch.Tensor | None]) -> torch.Tensor:
         B, J, D = x.shape
         qkv = self.qkv(x).view(B, J, 3, 2, self.n_heads, self.head_dim)  # (B, J, qkv, branch, H, Dh)
-        qkv = qkv.permute(3, 2, 0, 4, 1, 5)  # (branch, qkv, B, H, J, Dh)
-        heads = [
-            F.scaled_dot_product_attention(*qkv[b], attn_mask=None if m is None else m.to(x.dtype))
-            for b, m in enumerate(bias)
-        ]  # 2 x (B, H, J, Dh): graph, global
-        out = torch.cat(heads, dim=1).transpose(1, 2).reshape(B, J, 2 * D)  # (B, J, 2D): graph || global heads
+        q, k, v = qkv.permute(2, 0, 3, 4, 1, 5).unbind(0)  # each (B, 2, H, J, Dh)
+        if q.dtype == torch.bfloat16 and q.device.type == "cpu" and J <= UNFUSED_MAX_JOINTS:
+            graph, glob = bias
+            glob = torch.zeros_like(graph) if glob is None else glob
+            both = torch.stack([graph.expand(glob.shape[0], -1, -1, -1), glob], dim=1)  # (B or 1, 2, 1, J, J)
+            scores = torch.matmul(q, k.transpose(-1, -2)).float() * self.head_dim**-0.5 + both  # (B, 2, H, J, J)
+            out = torch.matmul(scores.softmax(-1).to(v.dtype), v)  # (B, 2, H, J, Dh)
+        else:
+            out = torch.stack(
+                [
+                    F.scaled_dot_product_attention(
+                        q[:, b], k[:, b], v[:, b], attn_mask=m if m is None else m.to(q.dtype)
+                    )
+                    for b, m in enumerate(bias)
+                ],
+                dim=1,
+            )  # (B, 2, H, J, Dh): graph, global
+        out = out.permute(0, 3, 1, 2, 4).reshape(B, J, 2 * D)  # (B, J, 2D): graph heads || global heads
         return self.proj(out)  # (B, J, D)
 
 

@@ -82,6 +82,28 @@ def test_graph_branch_uses_the_adjacency(rng, random_model):
     assert (a - b).abs().max() > 1e-3
 
 
+@pytest.mark.parametrize("all_visible", [True, False])
+def test_bf16_attention_paths_agree_with_fp32(rng, random_model, monkeypatch, all_visible):
+    """The unfused bf16 attention (small skeletons on the CPU) and the fused one compute the fp32 function."""
+    import lfm_engine.model as model_module
+
+    points, visible, adj = _inputs(rng)
+    if all_visible:
+        visible[:] = True
+    with torch.no_grad():
+        ref = random_model(points, visible, adj)
+        outs = []
+        for limit in (10_000, 0):  # unfused, then fused
+            monkeypatch.setattr(model_module, "UNFUSED_MAX_JOINTS", limit)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                outs.append(random_model(points, visible, adj))
+    for out in outs:
+        assert out.dtype == torch.float32
+        torch.testing.assert_close(out, ref, atol=0.05 * ref.abs().max().item(), rtol=0)
+    torch.testing.assert_close(outs[0], outs[1], atol=0.05 * ref.abs().max().item(), rtol=0)
+    assert (outs[0] - ref).abs().max() > 0  # bf16 really ran
+
+
 def test_model_learns_a_small_skeleton():
     """A few hundred steps on one synthetic skeleton cut PA-MPJPE at least fivefold and beat the flat baseline.
 
