@@ -7,7 +7,7 @@ process and times each: reading + lifting + fitting the armature (``pipeline.run
 bench/bench_detect.py). It then runs the batch script as a fresh process (``python blender_addon/batch.py``) and
 times the whole command, start-up (importing bpy and torch) included.
 
-Run: ``make bench`` or ``.venv/bin/python bench/bench_end_to_end.py [--frames N]``.
+Run: ``make bench`` or ``.venv/bin/python bench/bench_end_to_end.py [--frames N] [--backend numpy]``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ def make_input(path: Path, frames: int, fps: float = 30.0) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=1800)
+    ap.add_argument("--backend", choices=("auto", "torch", "numpy"), default="auto",
+                    help="numpy: the add-on's engine inside Blender, which has no torch")  # fmt: skip
     args = ap.parse_args()
     t_import = time.perf_counter()
     import bpy
@@ -59,7 +61,7 @@ def main() -> None:
         out = Path(tmp) / "walk.blend"
         settings = pipeline.LiftSettings(focal_length=1400.0)
         t0 = time.perf_counter()
-        lifter = pipeline.load_lifter(None, "auto")
+        lifter = pipeline.load_lifter(None, args.backend)
         t_load = time.perf_counter() - t0
         bpy.ops.wm.read_factory_settings(use_empty=True)
         times = {}
@@ -83,7 +85,7 @@ def main() -> None:
               f"{'met' if total < TARGET_S else 'MISSED'} ({TARGET_S / total:.1f}x margin)")  # fmt: skip
 
         cmd = [sys.executable, str(ROOT / "blender_addon" / "batch.py"), "--input", str(src), "--output",
-               str(Path(tmp) / "cli.blend"), "--focal-length", "1400"]  # fmt: skip
+               str(Path(tmp) / "cli.blend"), "--focal-length", "1400", "--backend", args.backend]  # fmt: skip
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - t0

@@ -2,11 +2,12 @@
 
 For 17, 33, 133 and 543 joints (COCO-17, MediaPipe pose, COCO-WholeBody, MediaPipe holistic) it times
 ``Lifter.lift`` (the whole call: normalisation, model, camera placement) with torch fp32, torch bf16 autocast and
-the numpy backend, at several batch sizes (frames per model call) and at the lifter's own choice ("auto"). It then
-counts the model's floating-point operations and compares the achieved rate with the machine's matrix-multiply
-rate measured here at the model's own sizes (the transformer's matrix products alone, nothing else) and with a
-large square matrix product (the machine's peak). Last, the accuracy price of bf16: PA-MPJPE on held-out HDM05
-frames (needs ../shared/data) with fp32, bf16 and numpy.
+the numpy backend (the add-on's path inside Blender, which has no torch), at several batch sizes (frames per model
+call) and at the lifter's own choice ("auto"). It then counts the model's floating-point operations and compares
+the achieved rate with the machine's matrix-multiply rate measured here at the model's own sizes (the
+transformer's matrix products alone, nothing else) and with a large square matrix product (the machine's peak).
+Last, the accuracy price of bf16: PA-MPJPE on held-out HDM05 frames (needs ../shared/data) with fp32, bf16 and
+numpy.
 
 Run: ``make bench`` or ``.venv/bin/python bench/bench_lift_throughput.py [--quick]``; figures in docs/BENCHMARKS.md.
 """
@@ -72,9 +73,16 @@ def model_matmul_shapes(config: ModelConfig, tokens: int) -> list[tuple[int, int
     return layer * config.n_layers + [(tokens, D, D)]
 
 
-def lift_rate(lifter: Lifter, points: np.ndarray, rig, repeats: int = 2) -> float:
-    lifter.lift(points[: min(len(points), 64)], edges=rig)  # warm-up
-    return len(points) / best_time(lambda: lifter.lift(points, edges=rig), repeats)
+def lift_rate(lifter: Lifter, points: np.ndarray, rig, repeats: int = 3) -> float:
+    """Median frames/s over ``repeats`` lifts of ``points``, after one warm-up lift of them all (this shared VM's
+    speed varies by 10-20 % from run to run; the median is what to expect)."""
+    lifter.lift(points, edges=rig)  # warm-up: allocations and oneDNN kernels for every chunk shape
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        lifter.lift(points, edges=rig)
+        times.append(time.perf_counter() - t0)
+    return len(points) / float(np.median(times))
 
 
 def rig_for(joints: int):
@@ -105,7 +113,7 @@ def throughput(weights, quick: bool) -> list[dict]:
                 row[prec] = lift_rate(lifter, points[:n], rig)
             row["numpy"] = float("nan")
             if batch == "auto":
-                row["numpy"] = lift_rate(Lifter(weights, backend="numpy"), points[: max(16, n // 8)], rig, 1)
+                row["numpy"] = lift_rate(Lifter(weights, backend="numpy"), points[: max(16, n // 4)], rig)
             print(f"{J:>6} {row['batch']!s:>6} {row['fp32']:>9.0f} {row['bf16']:>9.0f} {row['numpy']:>9.0f} "
                   f"{row['bf16'] / row['fp32']:>9.2f}")  # fmt: skip
             rows.append(row)

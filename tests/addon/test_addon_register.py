@@ -75,3 +75,18 @@ def test_engine_comes_from_the_source_tree():
     from blender_addon import engine
 
     assert not engine.VENDORED and engine.ENGINE_NAME == "lfm_engine"
+
+
+def test_registering_imports_no_heavy_module():
+    """Blender's start-up stays fast: registering the add-on imports neither torch nor mediapipe/OpenCV/scipy."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, bpy, blender_addon\n"
+        "blender_addon.register()\n"
+        "heavy = [m for m in ('torch', 'mediapipe', 'cv2', 'scipy', 'matplotlib') if m in sys.modules]\n"
+        "assert not heavy, f'registering the add-on imported {heavy}'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
