@@ -182,14 +182,22 @@ def bake_keys(target_obj, keys: dict, frames, num_frames: int, *, name: str | No
     return action
 
 
-def propose(names, points, target_obj) -> Mapping:
-    """The proposed mapping of lifted joints ``names`` (world points ``(T, J, 3)``) onto ``target_obj``: for a
-    generated Rigify rig the ``rigify_generated`` preset (its ORG- bones), else ``propose_mapping``."""
+def source_parents(obj) -> list[int]:
+    """Parent index of each of a lifted armature's joints, in :func:`read_source`'s order (-1 for roots)."""
+    bones = list(obj.pose.bones)
+    index = {b.name: i for i, b in enumerate(bones)}
+    return [index[b.parent.name] if b.parent is not None else -1 for b in bones]
+
+
+def propose(names, points, target_obj, parents=None) -> Mapping:
+    """The proposed mapping of lifted joints ``names`` (world points ``(T, J, 3)``, parent indices ``parents``)
+    onto ``target_obj``: for a generated Rigify rig the ``rigify_generated`` preset (its ORG- bones), else
+    ``propose_mapping``."""
     from . import retarget_rigify
 
     if retarget_rigify.is_generated(target_obj):
         return retarget_rigify.default_mapping(names, target_obj)
-    return retarget_engine.propose_mapping(names, points, read_target(target_obj))
+    return retarget_engine.propose_mapping(names, points, read_target(target_obj), joint_parents=parents)
 
 
 def retarget_objects(context, source_obj, target_obj, mapping: Mapping | None = None, *, ik: bool = True,
@@ -207,7 +215,7 @@ def retarget_objects(context, source_obj, target_obj, mapping: Mapping | None = 
     frames = action_frames(source_obj) if frames is None else np.asarray(frames)
     names, points = read_source(source_obj, frames)
     if mapping is None:
-        mapping = retarget_engine.propose_mapping(names, points, target)
+        mapping = retarget_engine.propose_mapping(names, points, target, joint_parents=source_parents(source_obj))
     result = retarget_engine.retarget(points, names, target, mapping, ik=ik, ik_max_angle=ik_max_angle)
     action = bake(context, target_obj, result, frames, name=f"{target_obj.name}_{source_obj.name}Action")
     return mapping, result, action

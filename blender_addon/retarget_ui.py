@@ -110,7 +110,7 @@ class LFM_OT_retarget_propose(_NeedsArmatures, Operator):
         s = settings(context)
         try:
             names, points = retarget.read_source(s.source, retarget.action_frames(s.source))
-            mapping = retarget.propose(names, points, s.target)
+            mapping = retarget.propose(names, points, s.target, retarget.source_parents(s.source))
         except LFMError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}

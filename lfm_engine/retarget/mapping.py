@@ -309,7 +309,50 @@ def pair_costs(joint_names, joint_points, target: TargetSkeleton):
     return cost, ends
 
 
-def propose_mapping(joint_names, points_world: np.ndarray, target: TargetSkeleton, *, max_cost: float = MAX_COST):
+def _ancestors(parents) -> list[set[int]]:
+    """Each node's proper ancestors, for a parent array (-1 = root; any order; cycles are cut)."""
+    par = [int(q) for q in parents]
+    out = []
+    for j in range(len(par)):
+        seen, q = set(), par[j]
+        while 0 <= q < len(par) and q not in seen and q != j:
+            seen.add(q)
+            q = par[q]
+        out.append(seen)
+    return out
+
+
+def untangle(rows: np.ndarray, cols: np.ndarray, joint_parents, ends, target: TargetSkeleton) -> np.ndarray:
+    """Swap assigned bone ends until no lifted joint maps below one of its own descendants in the target.
+
+    A near-tie in the costs can cross two joints of a chain (Chest -> Spine2 and Chest2 -> Spine1); such a crossing
+    bends the target against its hierarchy. Returns the repaired ``cols`` (same pairs of rows).
+    """
+    cols = cols.copy()
+    source_up = _ancestors(joint_parents)
+    target_up = _ancestors(target.parents)
+    for _ in range(len(rows) ** 2):  # each swap removes an inversion; this bounds the loop
+        swapped = False
+        for a in range(len(rows)):
+            for b in range(len(rows)):
+                ja, jb = int(rows[a]), int(rows[b])
+                ba, bb = ends[cols[a]][0], ends[cols[b]][0]
+                if ja in source_up[jb] and bb in target_up[ba]:  # a above b in the source, below it in the target
+                    cols[a], cols[b] = cols[b], cols[a]
+                    swapped = True
+        if not swapped:
+            break
+    return cols
+
+
+def propose_mapping(
+    joint_names,
+    points_world: np.ndarray,
+    target: TargetSkeleton,
+    *,
+    max_cost: float = MAX_COST,
+    joint_parents=None,
+):
     """The joint-to-bone mapping of a lifted clip onto a target armature (see the module docs).
 
     Args:
@@ -317,6 +360,8 @@ def propose_mapping(joint_names, points_world: np.ndarray, target: TargetSkeleto
         points_world: ``(T, J, 3)`` or ``(J, 3)`` lifted world positions (Z up).
         target: the target armature.
         max_cost: pairs dearer than this are left out.
+        joint_parents: optional ``(J,)`` parent index of each lifted joint (-1 for roots); when given, the
+            assignment is untangled so that no chain of the lifted skeleton crosses the target's (:func:`untangle`).
 
     Returns:
         :class:`Mapping`, pairs in joint order, each with its cost.
@@ -334,6 +379,10 @@ def propose_mapping(joint_names, points_world: np.ndarray, target: TargetSkeleto
     rest = source_rest_points(p)
     cost, ends = pair_costs(names, rest, target)
     rows, cols = assign_with_threshold(cost, max_cost)
+    if joint_parents is not None:
+        if len(joint_parents) != len(names):
+            raise InputError(f"joint_parents has {len(joint_parents)} entries for {len(names)} joints")
+        cols = untangle(rows, cols, joint_parents, ends, target)
     pairs = tuple(Pair(names[j], target.bone_names[ends[e][0]], ends[e][1], float(cost[j, e]))
                   for j, e in zip(rows.tolist(), cols.tolist(), strict=True))  # fmt: skip
     named = sum(1 for pr in pairs if point_of_joint(pr.joint)[0] and pr.cost < NAME_TERMS["unknown"][0])

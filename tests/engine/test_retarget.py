@@ -389,3 +389,22 @@ def test_bad_preset_files_name_the_file(tmp_path, content, message):
     assert "preset.json" in str(info.value)
     with pytest.raises(MappingError, match="unknown mapping preset 'nope'"):
         load_preset("nope")
+
+
+def test_untangle_uncrosses_a_chain_and_leaves_a_consistent_mapping_alone():
+    """A near-tie can map Chest -> Spine2 and Chest2 -> Spine1 (crossing the chains); untangle swaps them back."""
+    from lfm_engine.retarget.mapping import untangle
+
+    mats = np.tile(np.eye(4), (4, 1, 1))
+    mats[:, :3, 3] = [[0, 0, 1.0 + 0.1 * k] for k in range(4)]
+    spine = TargetSkeleton(("Hips", "Spine", "Spine1", "Spine2"), np.arange(-1, 3), mats, np.full(4, 0.1))
+    ends = [(b, "head") for b in range(4)]
+    joint_parents = [-1, 0, 1, 2]  # Root, Back, Chest, Chest2
+    rows = np.arange(4)
+    crossed = np.array([0, 1, 3, 2])
+    np.testing.assert_array_equal(untangle(rows, crossed, joint_parents, ends, spine), [0, 1, 2, 3])
+    np.testing.assert_array_equal(untangle(rows, np.arange(4), joint_parents, ends, spine), [0, 1, 2, 3])
+    reversed_ = np.array([3, 2, 1, 0])
+    np.testing.assert_array_equal(untangle(rows, reversed_, joint_parents, ends, spine), [0, 1, 2, 3])
+    # joints on different branches are never swapped
+    np.testing.assert_array_equal(untangle(rows, crossed, [-1, 0, 0, 0], ends, spine), crossed)
