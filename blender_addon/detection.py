@@ -26,6 +26,7 @@ from bpy.props import BoolProperty, EnumProperty, IntProperty, PointerProperty, 
 from bpy.types import Operator, Panel, PropertyGroup
 
 from .engine import LFMError, detect
+from .stepping import SteppedOperator
 
 #: Name of the Movie Clip tracking object holding the detected keypoints' tracks.
 TRACKING_OBJECT = "Lift to 3D"
@@ -139,15 +140,14 @@ def attach_footage(result, created, clip: bpy.types.MovieClip | None = None, sce
 
 
 # ---------------------------------------------------------------------- the operator
-class LFM_OT_detect(Operator):
+class LFM_OT_detect(SteppedOperator, Operator):
     """Detect the body, hands and face in the footage with MediaPipe; show them as Movie Clip tracks"""
 
     bl_idname = "lfm.detect"
     bl_label = "Detect"
     bl_options = {"REGISTER", "UNDO"}  # noqa: RUF012 - Blender's class attribute
-
-    _steps = None
-    _timer = None
+    status = "Detect"
+    cancelled = "Detection cancelled; nothing was created"
 
     @classmethod
     def poll(cls, context):
@@ -170,17 +170,6 @@ class LFM_OT_detect(Operator):
             frame_end=None if s.frame_end < 0 else s.frame_end,
         )
         self._steps = detect.detect_steps(path, options)
-
-    def _stop(self, context) -> None:
-        if self._steps is not None:
-            self._steps.close()
-            self._steps = None
-        wm = context.window_manager
-        if self._timer is not None:
-            wm.event_timer_remove(self._timer)
-            self._timer = None
-            wm.progress_end()
-            context.workspace.status_text_set(None)
 
     def _write(self, context, detections) -> set[str]:
         s = settings_of(context)
@@ -210,58 +199,6 @@ class LFM_OT_detect(Operator):
     @staticmethod
     def _parts(detections) -> tuple[str, ...]:
         return ("body",) if detections.layout == "mediapipe_pose33" else detect.PARTS
-
-    def execute(self, context):
-        try:
-            self._start(context)
-            while True:
-                next(self._steps)
-        except StopIteration as stop:
-            self._steps = None
-            return self._write(context, stop.value)
-        except LFMError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        finally:
-            self._stop(context)
-
-    def invoke(self, context, event):
-        if context.window is None:  # background: no event loop to step from
-            return self.execute(context)
-        try:
-            self._start(context)
-        except LFMError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        wm = context.window_manager
-        self._timer = wm.event_timer_add(0.01, window=context.window)
-        wm.progress_begin(0, 1000)
-        wm.modal_handler_add(self)
-        return {"RUNNING_MODAL"}
-
-    def modal(self, context, event):
-        if event.type == "ESC":
-            self._stop(context)
-            self.report({"WARNING"}, "Detection cancelled; nothing was created")
-            return {"CANCELLED"}
-        if event.type != "TIMER" or self._steps is None:
-            return {"PASS_THROUGH"}
-        try:
-            done, total = next(self._steps)
-        except StopIteration as stop:
-            self._steps = None
-            self._stop(context)
-            return self._write(context, stop.value)
-        except LFMError as exc:
-            self._stop(context)
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        context.window_manager.progress_update(int(1000 * done / max(total, 1)))
-        context.workspace.status_text_set(f"Detect: {done} of {total} frames (Esc to cancel)")
-        return {"RUNNING_MODAL"}
-
-    def cancel(self, context):
-        self._stop(context)
 
 
 class LFM_PT_detect(Panel):

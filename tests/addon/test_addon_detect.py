@@ -136,6 +136,8 @@ def test_modal_detect_steps_then_escape_cancels(addon, short_video):
             LFM_OT_detect._write,
             LFM_OT_detect.modal,
         )
+        status, cancelled = LFM_OT_detect.status, LFM_OT_detect.cancelled
+        _parts = staticmethod(LFM_OT_detect._parts)
 
         def __init__(self):
             self.reports = []
