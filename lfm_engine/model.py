@@ -55,15 +55,11 @@ def attention_bias(
     Returns:
         ``(graph, glob)``: graph ``(B or 1, 1, J, J)``; glob ``(B, 1, J, J)``, or None when all are visible.
     """
-    J = visible.shape[-1]
-    eye = torch.eye(J, dtype=torch.bool, device=visible.device)  # (J, J)
     if adjacency.dim() == 2 and bool(visible.all()):
-        graph = (adjacency | eye)[None]  # (1, J, J)
+        graph = attention_mask(visible[:1], adjacency)[:, 0]  # (1, J, J): the same for every sample
         glob = None
     else:
-        keys = visible[:, None, :]  # (B, 1, J)
-        graph = (adjacency & keys) | eye  # (B, J, J)
-        glob = keys | eye  # (B, J, J)
+        graph, glob = attention_mask(visible, adjacency).unbind(1)  # each (B, J, J)
 
     def bias(allowed: torch.Tensor) -> torch.Tensor:
         out = torch.zeros(allowed.shape, dtype=dtype, device=allowed.device)
