@@ -40,6 +40,7 @@ import numpy as np
 from .errors import InputError, LFMError
 from .io.base import Keypoints2D, trailing_number
 from .layouts import HOLISTIC_PARTS, get_rig
+from .steps import run_to_end
 
 #: File extensions read as videos (anything OpenCV's FFmpeg backend opens works when named explicitly).
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".ogv", ".mts")
@@ -457,13 +458,4 @@ def detect(
     progress: Callable[[int, int], object] | None = None,
 ) -> Detections:
     """:func:`detect_steps` run to the end; ``progress(done, total)`` after each frame (raise from it to cancel)."""
-    steps = detect_steps(source, settings)
-    try:
-        while True:
-            done, total = next(steps)
-            if progress is not None:
-                progress(done, total)
-    except StopIteration as stop:
-        return stop.value
-    finally:
-        steps.close()
+    return run_to_end(detect_steps(source, settings), progress)

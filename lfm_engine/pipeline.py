@@ -40,6 +40,7 @@ from .io import Keypoints2D, read_keypoints
 from .layouts import available_rigs, get_rig
 from .lifter import Lifter
 from .rig import Rig
+from .steps import run_to_end
 
 #: Focal length assumed when none is known, in units of the image's larger side (a long lens, close to weak
 #: perspective).
@@ -416,16 +417,7 @@ def run(
     progress: Callable[[int, int], object] | None = None,
 ) -> ClipResult:
     """:func:`lift_steps` run to the end; ``progress(done, total)`` after each step (raise from it to cancel)."""
-    steps = lift_steps(source, settings, lifter=lifter)
-    try:
-        while True:
-            done, total = next(steps)
-            if progress is not None:
-                progress(done, total)
-    except StopIteration as stop:
-        return stop.value
-    finally:
-        steps.close()
+    return run_to_end(lift_steps(source, settings, lifter=lifter), progress)
 
 
 __all__ = [
