@@ -408,3 +408,11 @@ def test_untangle_uncrosses_a_chain_and_leaves_a_consistent_mapping_alone():
     np.testing.assert_array_equal(untangle(rows, reversed_, joint_parents, ends, spine), [0, 1, 2, 3])
     # joints on different branches are never swapped
     np.testing.assert_array_equal(untangle(rows, crossed, [-1, 0, 0, 0], ends, spine), crossed)
+
+
+def test_propose_mapping_refuses_parents_of_another_length():
+    names, _, rest = person()
+    rig = make_rig(dict(zip(names, rest, strict=True)))
+    _, pts = motion()
+    with pytest.raises(InputError, match=rf"joint_parents has 2 entries for {len(names)} joints"):
+        propose_mapping(names, pts, rig, joint_parents=[-1, 0])
