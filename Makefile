@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test test-engine test-addon lint format bench demo addon data train clean
+.PHONY: setup test test-engine test-addon test-blender42 lint format bench demo addon data train clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,20 @@ test-engine: setup
 
 test-addon: setup
 	$(PY) -m pytest -q tests/addon
+
+# The add-on's tests on Blender 4.2 LTS (the bpy 4.2.0 module) in a venv of its own, .venv42 (docs/ADDON.md):
+# one pip command with the pins of constraints.txt but bpy's.
+VENV42 := .venv42
+PY42   := $(VENV42)/bin/python
+
+$(VENV42)/.installed: pyproject.toml constraints.txt
+	test -x $(PY42) || $(PYTHON) -m venv $(VENV42)
+	grep -v '^bpy==' constraints.txt > $(VENV42)/constraints.txt
+	$(PY42) -m pip install --quiet -c $(VENV42)/constraints.txt bpy==4.2.0 -e ".[torch,detect,test]"
+	touch $@
+
+test-blender42: $(VENV42)/.installed
+	$(PY42) -m pytest -q tests/addon
 
 # The main job on a bundled default input: a generated 2D walking clip -> demo_out/demo.blend + preview.png
 demo: setup
@@ -55,4 +69,4 @@ train: data
 	$(PY) training/train.py --out runs/lfm_v1 --export lfm_engine/weights/lfm_v1.safetensors
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV42) build dist *.egg-info .pytest_cache .ruff_cache

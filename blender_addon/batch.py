@@ -225,5 +225,18 @@ def _run_as_script() -> int:
     return importlib.import_module(f"{here.name}.batch").main()
 
 
+def _exit(status: int) -> None:
+    """``sys.exit(status)``; but Blender 4.2 as a Python module (pip's ``bpy``) segfaults at exit once a Python UI
+    class has been registered (Rigify, which ``--retarget-to`` enables): its space types free them after Python has
+    finalised. The .blend is saved by then, so there the process ends without that teardown, with ``status``."""
+    import bpy
+
+    if bpy.app.version[:2] == (4, 2) and not bpy.app.binary_path:  # the module, not the Blender executable
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main() if __package__ else _run_as_script())
+    _exit(main() if __package__ else _run_as_script())

@@ -5,6 +5,8 @@ The tests need the ``bpy`` module (``pip install bpy``); they are skipped withou
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,22 @@ def clip():
     if not CLIP.is_dir():
         pytest.skip(f"{CLIP} is not present (../shared/data)")
     return CLIP
+
+
+_EXIT_STATUS = 0
+
+
+def pytest_sessionfinish(session, exitstatus):
+    global _EXIT_STATUS
+    _EXIT_STATUS = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """Blender 4.2's bpy module segfaults at exit once a Python UI class has been registered (Rigify, enabled by the
+    retarget tests): its space types free them after Python has finalised. End the run here, after the report,
+    with pytest's own exit status (blender_addon/batch.py does the same)."""
+    if bpy.app.version[:2] == (4, 2):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS)

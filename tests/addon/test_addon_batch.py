@@ -80,3 +80,14 @@ def test_batch_bad_weights_fails_once(clip, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("lift_to_3d: error:") and "nope.safetensors" in err[0]
     assert not (tmp_path / "o.blend").exists()
+
+
+def test_batch_command_onto_a_metarig_exits_with_its_status(clip, weights_file, tmp_path):
+    """Retargeting enables Rigify, after which Blender 4.2's bpy module would segfault at exit: the status is 0."""
+    out = tmp_path / "out.blend"
+    cmd = [sys.executable, str(ROOT / "blender_addon" / "batch.py"), "--",
+           *_args(weights_file, clip, out=out, extra=["--retarget-to", "rigify_basic_human"])]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "retargeted onto" in done.stdout and out.is_file()

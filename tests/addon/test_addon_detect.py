@@ -35,6 +35,9 @@ def _tracks(clip):
     return {t.name: t for t in clip.tracking.objects["Lift to 3D"].tracks}
 
 
+# Blender 4.2.0 corrupts the heap loading this 1080-wide video as a Movie Clip or image (the process aborts in
+# bpy.data.movieclips.load, before the add-on gets it back; 512- and 1088-wide videos load, 5.0 loads it).
+@pytest.mark.skipif(bpy.app.version[:3] == (4, 2, 0), reason="Blender 4.2.0 aborts loading this 1080-wide video")
 def test_detect_real_clip_then_lift(addon, weights_file):
     if not VIDEO.is_file():
         pytest.skip(f"{VIDEO} is not present (../shared/data)")
