@@ -13,6 +13,7 @@ mix), next to the flat baseline on the same views, at four points of the run (no
             cmu_variants the same with the rig variants (joint subsets, extra points, mirroring, dropped sides)
             humans       every human pose set of the shipped mix (mocap through five rigs each, the Rigify
                          humans), with variants
+            humans_rigs  the same without the rig variants
 
 600 steps of about 3,500 joints (128 HDM05 frames), AdamW with OneCycle lr 1e-3, gradient clipping 1.0, loss
 PA + N-MPJPE, half the batches corrupted as in training, one CPU thread: 1 to 5 minutes a run.
@@ -42,7 +43,7 @@ from training.data.sources import PoseSet, load_sources  # noqa: E402
 from training.evaluate import SimpleBaseline, held_out_human  # noqa: E402
 from training.train import to_torch  # noqa: E402
 
-DATA = ("hdm05", "cmu_h36m", "cmu_rigs", "cmu_variants", "humans")
+DATA = ("hdm05", "cmu_h36m", "cmu_rigs", "cmu_variants", "humans", "humans_rigs")
 
 
 def main() -> None:
@@ -96,7 +97,7 @@ def main() -> None:
             humans = [p for p in humans if p.name.endswith(":h36m17")]
         elif args.data in ("cmu_rigs", "cmu_variants"):
             humans = [p for p in humans if p.name.startswith("cmu")]
-        if args.data in ("cmu_h36m", "cmu_rigs"):  # no rig variants
+        if args.data in ("cmu_h36m", "cmu_rigs", "humans_rigs"):  # no rig variants
             make = sampler_module.make_batch
             sampler_module.make_batch = lambda *a, **k: make(*a, **{**k, "rig_variants": False})
         mixed = Sampler({"human": humans}, seed=0, tokens=args.batch * J)
