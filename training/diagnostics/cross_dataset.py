@@ -14,6 +14,8 @@ mix), next to the flat baseline on the same views, at four points of the run (no
             humans       every human pose set of the shipped mix (mocap through five rigs each, the Rigify
                          humans), with variants
             humans_rigs  the same without the rig variants
+            all          the shipped training mix, every category (with the rig variants)
+            all_rigs     the same without the rig variants
 
 600 steps of about 3,500 joints (128 HDM05 frames), AdamW with OneCycle lr 1e-3, gradient clipping 1.0, loss
 PA + N-MPJPE, half the batches corrupted as in training, one CPU thread: 1 to 5 minutes a run.
@@ -43,7 +45,7 @@ from training.data.sources import PoseSet, load_sources  # noqa: E402
 from training.evaluate import SimpleBaseline, held_out_human  # noqa: E402
 from training.train import to_torch  # noqa: E402
 
-DATA = ("hdm05", "cmu_h36m", "cmu_rigs", "cmu_variants", "humans", "humans_rigs")
+DATA = ("hdm05", "cmu_h36m", "cmu_rigs", "cmu_variants", "humans", "humans_rigs", "all", "all_rigs")
 
 
 def main() -> None:
@@ -92,16 +94,18 @@ def main() -> None:
 
     mixed = None
     if args.data != "hdm05":
-        humans = load_sources(args.shared, args.cache, exclude=("hdm05_subset",))["human"]
+        sources = load_sources(args.shared, args.cache, exclude=("hdm05_subset",))
+        humans = sources["human"]
         if args.data == "cmu_h36m":
             humans = [p for p in humans if p.name.endswith(":h36m17")]
         elif args.data in ("cmu_rigs", "cmu_variants"):
             humans = [p for p in humans if p.name.startswith("cmu")]
-        if args.data in ("cmu_h36m", "cmu_rigs", "humans_rigs"):  # no rig variants
+        if args.data in ("cmu_h36m", "cmu_rigs", "humans_rigs", "all_rigs"):  # no rig variants
             make = sampler_module.make_batch
             sampler_module.make_batch = lambda *a, **k: make(*a, **{**k, "rig_variants": False})
-        mixed = Sampler({"human": humans}, seed=0, tokens=args.batch * J)
-        print("training sets:", ", ".join(p.name for p in humans))
+        chosen = sources if args.data.startswith("all") else {"human": humans}
+        mixed = Sampler(chosen, seed=0, tokens=args.batch * J)
+        print("training sets:", ", ".join(p.name for sets in chosen.values() for p in sets))
 
     def evaluate() -> float:
         net.eval()
