@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 import torch
@@ -37,13 +36,12 @@ if ROOT not in sys.path:
 
 import training.data.sampler as sampler_module  # noqa: E402
 from lfm_engine.config import ModelConfig  # noqa: E402
-from lfm_engine.geometry import n_mpjpe, pa_mpjpe  # noqa: E402
 from lfm_engine.model import LFMModel  # noqa: E402
 from training.data.mocap import standard_layouts  # noqa: E402
 from training.data.sampler import CORRUPTED_BATCHES, Sampler, make_batch  # noqa: E402
 from training.data.sources import PoseSet, load_sources  # noqa: E402
+from training.diagnostics.short_run import flat_error, train_briefly, val_error  # noqa: E402
 from training.evaluate import SimpleBaseline, held_out_human  # noqa: E402
-from training.train import to_torch  # noqa: E402
 
 DATA = ("hdm05", "cmu_h36m", "cmu_rigs", "cmu_variants", "humans", "humans_rigs", "all", "all_rigs")
 
@@ -85,15 +83,19 @@ def main() -> None:
             torch.nn.init.normal_(index.weight, std=0.02)
             net.add_module("index", index)
             net.tpe.register_forward_hook(lambda module, inputs, out: out + index.weight)  # (B, J, D)
-    opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=max(args.steps, 1), pct_start=0.05)
     val = [make_batch(test, np.random.default_rng(5), 256 * test.rig.num_joints, corrupt=False,
                       rig_variants=False) for _ in range(2)]  # fmt: skip
-    flat = np.mean([pa_mpjpe(np.pad(b.points, ((0, 0), (0, 0), (0, 1))).astype(np.float64),
-                             b.target.astype(np.float64)).mean() for b in val])  # fmt: skip
+    if args.model == "shipped":
+        err, flat = val_error(net, forward, val), flat_error(val)
+        print(f"shipped weights: PA-MPJPE {err:.4f}, flat {flat:.4f} ({100 * (err / flat - 1):+.0f}%)")
+        return
 
-    mixed = None
-    if args.data != "hdm05":
+    if args.data == "hdm05":
+
+        def next_batch():
+            return make_batch(train_hdm, rng, args.batch * J, corrupt=rng.random() < CORRUPTED_BATCHES,
+                              rig_variants=False)  # fmt: skip
+    else:
         sources = load_sources(args.shared, args.cache, exclude=("hdm05_subset",))
         humans = sources["human"]
         if args.data == "cmu_h36m":
@@ -104,40 +106,9 @@ def main() -> None:
             make = sampler_module.make_batch
             sampler_module.make_batch = lambda *a, **k: make(*a, **{**k, "rig_variants": False})
         chosen = sources if args.data.startswith("all") else {"human": humans}
-        mixed = Sampler(chosen, seed=0, tokens=args.batch * J)
+        next_batch = Sampler(chosen, seed=0, tokens=args.batch * J).batch
         print("training sets:", ", ".join(p.name for sets in chosen.values() for p in sets))
-
-    def evaluate() -> float:
-        net.eval()
-        with torch.no_grad():
-            err = np.mean([pa_mpjpe(forward(*to_torch(b, "cpu")[:4]), to_torch(b, "cpu")[4]).mean().item()
-                           for b in val])  # fmt: skip
-        net.train()
-        return float(err)
-
-    if args.model == "shipped":
-        err = evaluate()
-        print(f"shipped weights: PA-MPJPE {err:.4f}, flat {flat:.4f} ({100 * (err / flat - 1):+.0f}%)")
-        return
-    t0 = time.time()
-    for step in range(args.steps):
-        if mixed is None:
-            batch = make_batch(train_hdm, rng, args.batch * J, corrupt=rng.random() < CORRUPTED_BATCHES,
-                               rig_variants=False)  # fmt: skip
-        else:
-            batch = mixed.batch()
-        points, visible, adj, side, target = to_torch(batch, "cpu")
-        pred = forward(points, visible, adj, side)
-        loss = pa_mpjpe(pred, target).mean() + n_mpjpe(pred, target).mean()
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        if (step + 1) % max(args.steps // 4, 1) == 0:
-            err = evaluate()
-            print(f"{args.model} on {args.data}, step {step + 1}: PA-MPJPE {err:.4f}, flat {flat:.4f} "
-                  f"({100 * (err / flat - 1):+.0f}%), {time.time() - t0:.0f} s", flush=True)  # fmt: skip
+    train_briefly(net, forward, next_batch, val, args.steps, f"{args.model} on {args.data}")
 
 
 if __name__ == "__main__":

@@ -24,12 +24,11 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from lfm_engine.config import ModelConfig  # noqa: E402
-from lfm_engine.geometry import n_mpjpe, pa_mpjpe  # noqa: E402
 from lfm_engine.model import LFMModel  # noqa: E402
 from training.data.sampler import CORRUPTED_BATCHES, make_batch  # noqa: E402
 from training.data.sources import PoseSet, synthetic_sets  # noqa: E402
+from training.diagnostics.short_run import train_briefly  # noqa: E402
 from training.evaluate import SimpleBaseline  # noqa: E402
-from training.train import to_torch  # noqa: E402
 
 
 def main() -> None:
@@ -55,29 +54,12 @@ def main() -> None:
         forward = lambda points, visible, adjacency, side: net(points, visible)  # noqa: E731
     else:
         net = forward = LFMModel(ModelConfig())
-    opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=args.steps, pct_start=0.05)
     val = [make_batch(test, np.random.default_rng(5), 256 * J, corrupt=False, rig_variants=False) for _ in range(2)]
-    flat = np.mean([pa_mpjpe(np.pad(b.points, ((0, 0), (0, 0), (0, 1))).astype(np.float64),
-                             b.target.astype(np.float64)).mean() for b in val])  # fmt: skip
-    for step in range(args.steps):
-        batch = make_batch(train, rng, 128 * J, corrupt=rng.random() < CORRUPTED_BATCHES, rig_variants=False)
-        points, visible, adj, side, target = to_torch(batch, "cpu")
-        pred = forward(points, visible, adj, side)
-        loss = pa_mpjpe(pred, target).mean() + n_mpjpe(pred, target).mean()
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        if (step + 1) % max(args.steps // 4, 1) == 0:
-            net.eval()
-            with torch.no_grad():
-                err = np.mean([pa_mpjpe(forward(*to_torch(b, "cpu")[:4]), to_torch(b, "cpu")[4]).mean().item()
-                               for b in val])  # fmt: skip
-            net.train()
-            print(f"{args.model} on {args.set}, step {step + 1}: PA-MPJPE {err:.4f}, flat {flat:.4f} "
-                  f"({100 * (err / flat - 1):+.0f}%)", flush=True)  # fmt: skip
+
+    def next_batch():
+        return make_batch(train, rng, 128 * J, corrupt=rng.random() < CORRUPTED_BATCHES, rig_variants=False)
+
+    train_briefly(net, forward, next_batch, val, args.steps, f"{args.model} on {args.set}")
 
 
 if __name__ == "__main__":
