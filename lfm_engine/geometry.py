@@ -188,3 +188,32 @@ def pa_mpjpe(pred, gt, weights=None):
 def n_mpjpe(pred, gt, weights=None):
     """MPJPE after matching centroid and scale only (camera frame: orientation and depth as predicted)."""
     return _mean_error(centred_scale_align(pred, gt, weights), gt, weights)
+
+
+def _mean_squared_error(pred, gt, weights):
+    """Weighted mean squared distance over points: ``(..., N, D)`` -> ``(...,)``."""
+    xp = _xp(pred)
+    w = _weights(pred, weights)
+    return (w * ((pred - gt) ** 2).sum(-1)).sum(-1) / xp.clip(w.sum(-1), EPS, None)
+
+
+def pa_squared_error(pred, gt, weights=None):
+    """Mean squared per-joint error after similarity Procrustes alignment of ``pred`` onto ``gt``: ``(...,)``,
+    in the inputs' unit squared.
+
+    The training loss (the paper's Procrustean MSE). The alignment ``(s, R, t)`` minimises exactly this sum, so
+    holding it fixed (detached) gives the exact gradient of the aligned error with respect to ``pred`` (envelope
+    theorem): the gradient has no component along the 7 similarity directions of ``pred`` (translation,
+    rotation, scale), in which the aligned error is constant. :func:`pa_mpjpe` (a mean of plain distances) is not
+    what the alignment minimises, so its detached gradient is not exact and does leak into those directions.
+    """
+    return _mean_squared_error(procrustes_align(pred, gt, weights), gt, weights)
+
+
+def n_squared_error(pred, gt, weights=None):
+    """Mean squared per-joint error after matching centroid and scale only (the camera-frame term): ``(...,)``.
+
+    Centroid and least-squares scale are the optimum of this very sum, so the gradient is exact and has no
+    component along the translation or the scale of ``pred``; rotation and depth are scored as predicted.
+    """
+    return _mean_squared_error(centred_scale_align(pred, gt, weights), gt, weights)

@@ -36,7 +36,7 @@ from lfm_engine import Lifter, Rig  # noqa: E402
 from lfm_engine.geometry import n_mpjpe, pa_mpjpe, procrustes_align  # noqa: E402
 from training.data.mocap import load_motion, standard_layouts  # noqa: E402
 from training.data.sampler import rotations  # noqa: E402
-from training.data.sources import PoseSet, chair_set, face_set, synthetic_sets  # noqa: E402
+from training.data.sources import PoseSet, chair_set, face_set, held_out_human, synthetic_sets  # noqa: E402
 
 CLIP_SETS = ("hdm05", "cmu")  # pose sets that are real motion clips, for the jitter measure
 IMAGE = (1920, 1080)
@@ -189,17 +189,6 @@ class SimpleBaseline:
 
 
 # ---------------------------------------------------------------------------------------------- the report
-def held_out_human(shared: str, test_subject: str = "tr") -> tuple[PoseSet, PoseSet]:
-    """HDM05 split by actor: (the other actors' frames, ``test_subject``'s frames), each on HDM05's 27-joint rig."""
-    motion = load_motion(os.path.join(shared, "mocap", "hdm05_subset.npz"))
-    ends = np.append(motion.clip_starts[1:], len(motion.positions))
-    test = np.zeros(len(motion.positions), dtype=bool)
-    for start, end, subject in zip(motion.clip_starts, ends, motion.subjects, strict=True):
-        test[start:end] = subject == test_subject
-    return (PoseSet("hdm05_train", "human", motion.positions[~test], motion.rig),
-            PoseSet(f"hdm05_{test_subject}", "human", motion.positions[test], motion.rig))  # fmt: skip
-
-
 def evaluation_sets(
     shared: str, cache: str, test: PoseSet, fresh_seed: int = 99, fresh_poses: int = 2000
 ) -> list[tuple[str, PoseSet]]:

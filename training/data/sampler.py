@@ -1,8 +1,11 @@
 """Training batches: a category, a pose set, a rig variant, random cameras and detector-like corruption.
 
-Each micro-batch holds one rig variant (no padding waste) with about ``tokens`` joints in all; categories are drawn
-evenly (``CATEGORY_WEIGHTS``), pose sets evenly within a category. Per sample:
+Each micro-batch holds one rig variant (no padding waste) with about ``tokens`` joints in all; a :class:`Sampler`
+draws pose sets by weight (``training/train.py`` sets them per phase of the schedule; :meth:`Sampler.by_category`
+draws categories by ``CATEGORY_WEIGHTS`` and sets evenly within one). What varies besides the view is an
+:class:`Augment`. Per sample:
 
+* proportions (people): bone lengths jittered per sample and the pose rebuilt by forward kinematics;
 * rig variant: the set's own rig, a random subset of its joints with removed joints' children re-attached to the
   nearest kept ancestor (the skeleton stays connected), or extra points at the middle of random bones (mocap
   files are also seen through COCO-17, H36M-17, BODY_25 and MediaPipe 33: :mod:`training.data.mocap`);
@@ -10,11 +13,11 @@ evenly (``CATEGORY_WEIGHTS``), pose sets evenly within a category. Per sample:
 * view: yaw uniform over the circle, pitch in +-45 degrees, roll +-10 degrees; orthographic (30%) or pinhole
   with the camera at 3 to 20 RMS radii of the subject (a person at about 1.5 to 10 m; closer views distort so
   much that learning slowed several-fold when they were included);
-* mirroring (50%): x -> -x with the left/right sides swapped; side labels dropped (10%): rigs without names;
-* in half the micro-batches (the rest stay clean, which keeps the depth signal strong: with every batch corrupted
-  the model learned to denoise long before it learned depth), 2D noise: Gaussian with sigma up to 2% of the
-  subject's 2D half-size, and 1% of joints thrown up to 20% away (detector swaps); occlusion: half the samples
-  lose a random 0-60% of their joints (at least 2 stay visible).
+* mirroring: x -> -x with the left/right sides swapped; side labels dropped: rigs without names;
+* in a fraction of the micro-batches (``Augment.corrupt``; the rest stay clean, which keeps the depth signal
+  strong: with every batch corrupted the model learned to denoise long before it learned depth), 2D noise:
+  Gaussian with sigma up to 2% of the subject's 2D half-size, and 1% of joints thrown up to 20% away (detector
+  swaps); occlusion: half the samples lose a random 0-60% of their joints (at least 2 stay visible).
 
 The model sees what :func:`lfm_engine.preprocess.normalize` makes of the 2D at inference; the target is the 3D in
 the camera frame (x right, y down, z away), centred on the visible joints and scaled like the 2D (so the flat lift
@@ -30,6 +33,7 @@ import numpy as np
 from lfm_engine import Rig
 from lfm_engine.preprocess import normalize
 
+from .proportions import jitter_proportions
 from .sources import PoseSet
 
 CATEGORY_WEIGHTS = {"human": 0.34, "quadruped": 0.2, "hand": 0.12, "face": 0.08, "bird": 0.08, "fish": 0.06,
@@ -121,56 +125,105 @@ def rotations(rng: np.random.Generator, n: int, max_pitch: float = np.pi / 3, ma
     return flip @ axis(roll, 2) @ axis(pitch, 0) @ axis(yaw, 1)
 
 
-class Sampler:
-    """Draws training micro-batches from ``sources`` (category -> pose sets)."""
+@dataclass(frozen=True)
+class Augment:
+    """What a training micro-batch may vary besides the view (probabilities are per micro-batch).
 
-    def __init__(self, sources: dict[str, list[PoseSet]], seed: int = 0, tokens: int = 4096,
-                 weights: dict[str, float] | None = None):  # fmt: skip
-        self.sources = sources
+    ``subset``: a random joint subset, dropping a fraction in ``subset_drop`` (children re-linked);
+    ``densify``: extra points at the middle of 30% of the bones; ``mirror``: x -> -x with the sides swapped;
+    ``drop_sides``: side labels removed (rigs without names); ``proportions``: bone-length and proportion jitter of
+    tree rigs in the human category (:mod:`training.data.proportions`); ``corrupt``: 2D noise, outliers and
+    occlusion (the rest stay clean, which keeps the depth signal strong).
+    """
+
+    subset: float = 0.2
+    subset_drop: tuple[float, float] = (0.0, 0.5)
+    densify: float = 0.15
+    mirror: float = 0.5
+    drop_sides: float = 0.1
+    proportions: float = 0.0
+    corrupt: float = CORRUPTED_BATCHES
+
+
+#: The set's own rig and joint order, clean (validation, fixed-order models).
+NO_AUGMENT = Augment(subset=0.0, densify=0.0, mirror=0.0, drop_sides=0.0, proportions=0.0, corrupt=0.0)
+
+
+class Sampler:
+    """Draws training micro-batches from weighted pose sets: ``entries`` is a list of ``(PoseSet, weight)``."""
+
+    def __init__(self, entries, seed: int = 0, tokens: int = 4096, augment: Augment | None = None,
+                 max_samples: int = 256):  # fmt: skip
+        entries = [(s, float(w)) for s, w in entries if w > 0]
+        if not entries:
+            raise ValueError("no pose set with a positive weight")
+        self.sets = [s for s, _ in entries]
+        p = np.array([w for _, w in entries])
+        self.p = p / p.sum()
         self.rng = np.random.default_rng(seed)
         self.tokens = tokens
+        self.augment = augment or Augment()
+        self.max_samples = max_samples
+
+    @classmethod
+    def by_category(cls, sources: dict[str, list[PoseSet]], seed: int = 0, tokens: int = 4096,
+                    weights: dict[str, float] | None = None, augment: Augment | None = None) -> Sampler:  # fmt: skip
+        """Categories drawn by ``weights`` (default ``CATEGORY_WEIGHTS``), pose sets evenly within a category."""
         w = weights or CATEGORY_WEIGHTS
-        self.categories = [c for c in sources if w.get(c, 0) > 0]
-        p = np.array([w[c] for c in self.categories])
-        self.p = p / p.sum()
+        entries = [(s, w.get(c, 0) / len(sets)) for c, sets in sources.items() for s in sets]
+        return cls(entries, seed=seed, tokens=tokens, augment=augment)
 
     def batch(self) -> Batch:
         rng = self.rng
-        cat = self.categories[rng.choice(len(self.categories), p=self.p)]
-        pset = self.sources[cat][rng.integers(len(self.sources[cat]))]
-        return make_batch(pset, rng, self.tokens, corrupt=rng.random() < CORRUPTED_BATCHES)
+        pset = self.sets[rng.choice(len(self.sets), p=self.p)]
+        return make_batch(pset, rng, self.tokens, corrupt=rng.random() < self.augment.corrupt, augment=self.augment,
+                          max_samples=self.max_samples)  # fmt: skip
 
 
 def make_batch(
-    pset: PoseSet, rng: np.random.Generator, tokens: int = 4096, *, corrupt: bool = True, rig_variants: bool = True
+    pset: PoseSet,
+    rng: np.random.Generator,
+    tokens: int = 4096,
+    *,
+    corrupt: bool = True,
+    rig_variants: bool = True,
+    augment: Augment | None = None,
+    max_samples: int = 256,
 ) -> Batch:
-    """A micro-batch of ``pset`` (see the module docstring). ``corrupt``: 2D noise, outliers and occlusion;
-    ``rig_variants``: joint subsets, extra points, mirroring and dropped sides (False: the set's own rig and joint
-    order, for fixed-order models and validation)."""
+    """A micro-batch of ``pset`` (see the module docstring) with about ``tokens`` joints in all (4 to
+    ``max_samples`` samples). ``corrupt``: 2D noise, outliers and occlusion; ``augment``: the rig variants
+    (default :class:`Augment`'s); ``rig_variants=False``: none of them (the set's own rig and joint order, for
+    fixed-order models and validation)."""
+    aug = augment or Augment()
+    if not rig_variants:
+        aug = NO_AUGMENT
     rig = pset.rig
     J0 = rig.num_joints
-    n = int(np.clip(tokens // min(J0, MAX_JOINTS), 4, 256))
+    n = int(np.clip(tokens // min(J0, MAX_JOINTS), 4, max_samples))
     pos = pset.positions[rng.integers(len(pset), size=n)].astype(np.float64)  # (n, J0, 3)
     exists = np.isfinite(pos).all((0, 2))  # chairs: keypoints this draw has (rigid sets: one entry)
     if pset.rigid:
         pos = pos[:1].repeat(n, 0) * rng.uniform(0.85, 1.15, (n, 1, 3))
-    variant = rng.random() if rig_variants else 1.0
+    elif pset.category == "human" and rng.random() < aug.proportions:
+        pos = jitter_proportions(pos, rig, rng)
+    variant = rng.random()
+    subset = variant < aug.subset
     keep = np.flatnonzero(exists)
-    if J0 > MAX_JOINTS or variant < 0.2 or not exists.all():
-        n_keep = len(keep) if variant >= 0.2 else int(rng.uniform(0.5, 1.0) * len(keep))
+    if J0 > MAX_JOINTS or subset or not exists.all():
+        n_keep = len(keep) if not subset else round((1 - rng.uniform(*aug.subset_drop)) * len(keep))
         n_keep = max(2, min(n_keep, MAX_JOINTS))
         keep = np.sort(rng.choice(keep, size=n_keep, replace=False))
     if len(keep) < J0:
         rig = collapse_subset(rig, keep)
         pos = pos[:, keep]
-    elif 0.2 <= variant < 0.35 and rig.num_joints < MAX_JOINTS - 20:
+    elif aug.subset <= variant < aug.subset + aug.densify and rig.num_joints < MAX_JOINTS - 20:
         pos, rig = densify(rig, pos, rng, 0.3)
     J = rig.num_joints
     side = rig.sides().astype(np.int64)
-    if rig_variants and rng.random() < 0.5:  # mirror: x -> -x with the sides swapped
+    if rng.random() < aug.mirror:  # mirror: x -> -x with the sides swapped
         pos = pos * np.array([-1.0, 1.0, 1.0])
         side = -side
-    if rig_variants and rng.random() < 0.1:
+    if rng.random() < aug.drop_sides:
         side = np.zeros_like(side)
     # camera
     pos = pos - pos.mean(1, keepdims=True)

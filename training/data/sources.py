@@ -40,10 +40,36 @@ class PoseSet:
 def mocap_sets(path: str, layouts: bool = True) -> list[PoseSet]:
     """A mocap file through its own rig and (``layouts``) the standard detector layouts approximated from it."""
     motion = load_motion(path)
-    out = [PoseSet(motion.name, "human", motion.positions, motion.rig)]
-    if layouts:
-        for layout, (pos, lrig) in standard_layouts(motion.positions, motion.rig).items():
-            out.append(PoseSet(f"{motion.name}:{layout}", "human", pos, lrig))
+    own = PoseSet(motion.name, "human", motion.positions, motion.rig)
+    return with_layouts(own) if layouts else [own]
+
+
+def split_by_subject(path: str, test_subject: str) -> tuple[PoseSet, PoseSet]:
+    """A mocap file split by actor: (the other actors' frames, ``test_subject``'s frames), each on its own rig."""
+    motion = load_motion(path)
+    ends = np.append(motion.clip_starts[1:], len(motion.positions))
+    test = np.zeros(len(motion.positions), dtype=bool)
+    for start, end, subject in zip(motion.clip_starts, ends, motion.subjects, strict=True):
+        test[start:end] = subject == test_subject
+    if not test.any():
+        raise ValueError(f"{path}: no clip of subject {test_subject!r} (subjects: {sorted(set(motion.subjects))})")
+    return (PoseSet(f"{motion.name}~{test_subject}", "human", motion.positions[~test], motion.rig),
+            PoseSet(f"{motion.name}:{test_subject}", "human", motion.positions[test], motion.rig))  # fmt: skip
+
+
+def held_out_human(shared: str, test_subject: str = "tr") -> tuple[PoseSet, PoseSet]:
+    """HDM05 split by actor: (the other actors' frames, ``test_subject``'s frames), each on HDM05's 27-joint rig.
+    The test set is named ``hdm05_<subject>``."""
+    train, test = split_by_subject(os.path.join(shared, "mocap", "hdm05_subset.npz"), test_subject)
+    return (PoseSet("hdm05_train", "human", train.positions, train.rig),
+            PoseSet(f"hdm05_{test_subject}", "human", test.positions, test.rig))  # fmt: skip
+
+
+def with_layouts(pset: PoseSet) -> list[PoseSet]:
+    """A mocap pose set through its own rig and the standard detector layouts approximated from it."""
+    out = [pset]
+    for layout, (pos, lrig) in standard_layouts(pset.positions, pset.rig).items():
+        out.append(PoseSet(f"{pset.name}:{layout}", "human", pos, lrig))
     return out
 
 
@@ -118,4 +144,5 @@ def load_sources(shared: str, cache: str, exclude: tuple[str, ...] = ()) -> dict
     return by_cat
 
 
-__all__ = ["MOCAP_FILES", "STANDARD_LAYOUTS", "PoseSet", "chair_set", "face_set", "load_sources", "mocap_sets"]
+__all__ = ["MOCAP_FILES", "STANDARD_LAYOUTS", "PoseSet", "chair_set", "face_set", "held_out_human", "load_sources",
+           "mocap_sets", "split_by_subject", "with_layouts"]  # fmt: skip

@@ -106,7 +106,7 @@ def main() -> None:
             make = sampler_module.make_batch
             sampler_module.make_batch = lambda *a, **k: make(*a, **{**k, "rig_variants": False})
         chosen = sources if args.data.startswith("all") else {"human": humans}
-        next_batch = Sampler(chosen, seed=0, tokens=args.batch * J).batch
+        next_batch = Sampler.by_category(chosen, seed=0, tokens=args.batch * J).batch
         print("training sets:", ", ".join(p.name for sets in chosen.values() for p in sets))
     train_briefly(net, forward, next_batch, val, args.steps, f"{args.model} on {args.data}")
 

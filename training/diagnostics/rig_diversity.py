@@ -45,7 +45,7 @@ def main() -> None:
     cmu = mocap_sets(os.path.join(args.shared, "mocap", "cmu_convseq2seq_expmap.npz"))[0]
     humans = load_sources(args.shared, "/nonexistent", exclude=("hdm05_subset",))["human"]
     mocap = [p for p in humans if p.name.startswith("cmu")]
-    mixed = Sampler({"human": humans}, seed=0, tokens=64 * 24)
+    mixed = Sampler.by_category({"human": humans}, seed=0, tokens=64 * 24)
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     small = ModelConfig(d_model=64, n_layers=2, n_heads=4, mlp_ratio=2, fourier_features=32)
