@@ -33,10 +33,12 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from lfm_engine import Lifter, Rig  # noqa: E402
-from lfm_engine.geometry import n_mpjpe, pa_mpjpe, procrustes_align  # noqa: E402
+from lfm_engine.geometry import centred_scale_align, n_mpjpe, pa_mpjpe, procrustes_align  # noqa: E402
 from training.data.mocap import load_motion, standard_layouts  # noqa: E402
 from training.data.sampler import rotations  # noqa: E402
 from training.data.sources import PoseSet, chair_set, face_set, held_out_human, synthetic_sets  # noqa: E402
+from training.evaluation_report import CROSS_PROTOCOL, markdown  # noqa: E402
+from training.plausibility import real_clip_plausibility  # noqa: E402
 
 CLIP_SETS = ("hdm05", "cmu")  # pose sets that are real motion clips, for the jitter measure
 IMAGE = (1920, 1080)
@@ -73,8 +75,16 @@ def corrupt(uv: np.ndarray, noise_px: float, occlusion: float, rng: np.random.Ge
     return out
 
 
+def depth_ratio(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Depth extent of ``(N, J, 3)`` camera-frame predictions over the truth's: the mean over frames of the std of
+    z over joints, after matching centroid and scale (0 for the flat lift, 1 for depth of the right extent)."""
+    aligned = centred_scale_align(pred, gt)
+    return float(aligned[..., 2].std(-1).mean() / max(gt[..., 2].std(-1).mean(), 1e-12))
+
+
 def score(pred: np.ndarray, gt: np.ndarray) -> dict[str, float]:
-    return {"pa_mpjpe": float(pa_mpjpe(pred, gt).mean()), "n_mpjpe": float(n_mpjpe(pred, gt).mean())}
+    return {"pa_mpjpe": float(pa_mpjpe(pred, gt).mean()), "n_mpjpe": float(n_mpjpe(pred, gt).mean()),
+            "depth_ratio": depth_ratio(pred, gt)}  # fmt: skip
 
 
 def evaluate_set(lifter: Lifter, pset: PoseSet, rig: Rig, rng: np.random.Generator, frames: int,
@@ -228,6 +238,8 @@ def evaluation_sets(
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", default=None, help="weights file (default: the shipped weights)")
+    ap.add_argument("--cross-weights", default=None,
+                    help="weights trained without any HDM05 (protocol b: tested on all of HDM05)")  # fmt: skip
     ap.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "data"))
     ap.add_argument("--cache", default=os.path.join(ROOT, "training", "cache", "synthetic"))
     ap.add_argument("--frames", type=int, default=500, help="frames per pose set and condition")
@@ -251,19 +263,27 @@ def main(argv: list[str] | None = None) -> None:
         secs = specialist.train(train_hdm, args.specialist_steps)
         print(f"specialist trained: {args.specialist_steps} steps in {secs:.0f} s", flush=True)
     report = {"weights": lifter.weights.source, "frames": args.frames, "sets": []}
-    for protocol, pset in evaluation_sets(args.shared, args.cache, test_hdm):
+    jobs = [(lifter, protocol, pset) for protocol, pset in evaluation_sets(args.shared, args.cache, test_hdm)]
+    if args.cross_weights:
+        motion = load_motion(os.path.join(args.shared, "mocap", "hdm05_subset.npz"))
+        hdm = PoseSet("hdm05_all", "human", motion.positions, motion.rig)
+        jobs.append((Lifter.from_pretrained(args.cross_weights), CROSS_PROTOCOL, hdm))
+        report["cross_weights"] = args.cross_weights
+    for model, protocol, pset in jobs:
         rng = np.random.default_rng(0)
         spec = specialist if pset is test_hdm else None
-        res = evaluate_set(lifter, pset, pset.rig, rng, args.frames, spec)
+        res = evaluate_set(model, pset, pset.rig, rng, args.frames, spec)
         entry = {"protocol": protocol, "set": pset.name, "category": pset.category,
                  "joints": pset.rig.num_joints, "results": res}  # fmt: skip
         if pset.name.startswith(CLIP_SETS):  # real clips only (synthetic poses are independent draws)
-            entry["jitter"] = clip_jitter(lifter, pset, pset.rig, np.random.default_rng(1))
+            entry["jitter"] = clip_jitter(model, pset, pset.rig, np.random.default_rng(1))
         report["sets"].append(entry)
         c = res["clean"]
         print(f"{pset.name:>34} clean PA {c['focal']['pa_mpjpe']:.1f} N {c['focal']['n_mpjpe']:.1f} "
-              f"(flat PA {c['flat']['pa_mpjpe']:.1f})", flush=True)  # fmt: skip
+              f"(flat PA {c['flat']['pa_mpjpe']:.1f}) depth ratio {c['focal']['depth_ratio']:.2f}",
+              flush=True)  # fmt: skip
     report["alignment"] = compare_alignments(lifter, test_hdm, args.frames)
+    report["real_clip"] = real_clip_plausibility(lifter, args.shared)
     report["seconds"] = round(time.time() - t0)
     if args.json:
         with open(args.json, "w") as f:
@@ -289,47 +309,6 @@ def compare_alignments(lifter: Lifter, pset: PoseSet, frames: int) -> dict:
         pred = variant.lift(uv, edges=pset.rig, focal_length=FOCAL, principal_point=np.array(IMAGE) / 2)
         out[alignment] = score(pred, gt)
     return out
-
-
-def markdown(report: dict) -> str:
-    """The tables of docs/EVALUATION.md (the prose around them lives in docs/MODEL_CARD.md)."""
-    lines = ["# Evaluation", "", f"Weights: `{os.path.relpath(report['weights'], ROOT)}`; {report['frames']} "
-             "frames per set and condition; generated by `training/evaluate.py` (its docstring gives the protocol "
-             "and the command). Errors in mm for people (metres x 1000 for every other set: same unit as its "
-             "source). PA = PA-MPJPE, N = N-MPJPE (camera frame). `focal`: the true focal length passed to "
-             "`lift`; `weak`: no camera given.", ""]  # fmt: skip
-    conds = list(CONDITIONS)
-    lines += ["## Clean input", "", "| protocol | set | J | PA focal | N focal | PA weak | N weak | flat PA | flat N "
-              "| specialist PA | specialist N |", "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
-    for e in report["sets"]:
-        c = e["results"]["clean"]
-        sp = c.get("specialist")
-        lines.append(f"| {e['protocol']} | {e['set']} | {e['joints']} | {c['focal']['pa_mpjpe']:.1f} | "
-                     f"{c['focal']['n_mpjpe']:.1f} | {c['weak']['pa_mpjpe']:.1f} | {c['weak']['n_mpjpe']:.1f} | "
-                     f"{c['flat']['pa_mpjpe']:.1f} | {c['flat']['n_mpjpe']:.1f} | "
-                     + (f"{sp['pa_mpjpe']:.1f} | {sp['n_mpjpe']:.1f} |" if sp else "- | - |"))  # fmt: skip
-    lines += ["", "## Robustness (PA-MPJPE / N-MPJPE with the focal length)", "",
-              "| set | " + " | ".join(conds) + " |", "|---|" + "---|" * len(conds)]  # fmt: skip
-    for e in report["sets"]:
-        r = e["results"]
-        cells = [f"{r[c]['focal']['pa_mpjpe']:.1f} / {r[c]['focal']['n_mpjpe']:.1f}" for c in conds]
-        lines.append(f"| {e['set']} | " + " | ".join(cells) + " |")
-        if "specialist" in r["clean"]:
-            cells = [f"{r[c]['specialist']['pa_mpjpe']:.1f} / {r[c]['specialist']['n_mpjpe']:.1f}" for c in conds]
-            lines.append("| specialist on " + e["set"] + " | " + " | ".join(cells) + " |")
-    lines += ["", "## Temporal jitter (one 300-frame clip, fixed camera, 5 px noise; mm / frame^2)", "",
-              "| set | prediction acceleration | ground-truth acceleration | acceleration error |",
-              "|---|---|---|---|"]  # fmt: skip
-    for e in report["sets"]:
-        if "jitter" in e and e["set"].startswith(CLIP_SETS):
-            j = e["jitter"]
-            lines.append(f"| {e['set']} | {j['pred_acc']:.2f} | {j['gt_acc']:.2f} | {j['acc_error']:.2f} |")
-    lines += ["", "## Camera alignment (held-out human, clean, true focal length)", "", "| alignment | PA | N |",
-              "|---|---|---|"]  # fmt: skip
-    for name, r in report["alignment"].items():
-        lines.append(f"| {name} | {r['pa_mpjpe']:.1f} | {r['n_mpjpe']:.1f} |")
-    lines += ["", f"Evaluation time: {report['seconds']} s on 2 CPU cores.", ""]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
