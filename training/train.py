@@ -1,12 +1,13 @@
 """Train the 3D-LFM lifter: people first, then every category; resumable; exports the EMA weights.
 
     make data                                                     # synthetic categories, once (about a minute)
-    nohup .venv/bin/python training/train.py --out runs/lfm_v2 --minutes 150 --threads 1 > runs/lfm_v2.log 2>&1 &
+    nohup .venv/bin/python training/train.py --out runs/lfm_v2 --threads 1 > runs/lfm_v2.log 2>&1 &
     .venv/bin/python training/train.py --out runs/lfm_v2 --export lfm_engine/weights/lfm_v2.safetensors
+    torchrun --nproc_per_node 2 training/train.py --out runs/x    # data parallel (gloo on CPU, NCCL on GPUs)
 
-Run it again with the same ``--out`` to resume from ``checkpoint.pt`` (the schedule is in steps, so a resumed run
-continues exactly where it was). Every checkpoint also writes ``ema.safetensors``, the exported EMA weights, so a
-run that is stopped at any time leaves usable weights.
+Run it again with the same ``--out`` to resume from ``checkpoint.pt``, under any number of processes (the schedule
+is in steps, or in minutes with ``schedule_minutes``). Every checkpoint also writes ``ema.safetensors``, the
+exported EMA weights, so a run stopped at any time leaves usable weights.
 
 The recipe (docs/MODEL.md, "Training recipe v2"):
 
@@ -14,22 +15,23 @@ The recipe (docs/MODEL.md, "Training recipe v2"):
   matched), each a mean over joints, averaged over samples. The detached alignments are the exact optima of these
   squared sums, so the gradient is exact (envelope theorem) and has no component along the similarity directions
   of the prediction (``tests/training/test_loss.py``).
-* **Schedule**: phase 1 (the first ``phase1`` of the steps) trains on people alone: mocap through its own rigs
+* **Schedule**: phase 1 (the first ``phase1`` of the schedule) trains on people alone: mocap through its own rigs
   (files weighted by the square root of their frame count), the standard detector layouts a minority, joint
   dropping, mirroring and proportion jitter. Phase 2 adds the rest of the variants, the Rigify humans and every
-  other category while people stay at least half of the draws. One rig per step of about ``tokens`` joints
-  (at most 256 samples); AdamW, decay on weight matrices only; linear warm-up, cosine to ``min_lr`` of the peak;
-  gradient clipping; an EMA of the weights, which is what is exported and monitored.
-* **Monitor**: every ``--eval-every`` steps, on held-out clips (an HDM05 actor who is never trained on): the EMA
-  model's PA-MPJPE and N-MPJPE against the flat lift's, and the depth-extent ratio (std of the predicted camera
-  depth over the true one); a run that stays flat shows it within minutes.
+  other category while people stay at least half of the draws. Each micro-batch is one rig of about ``tokens``
+  joints (at most ``max_samples`` samples); a step is ``micro_batches`` of them on every rank. AdamW, decay on
+  weight matrices only; linear warm-up, cosine to ``min_lr`` of the peak; gradient clipping; an EMA of the
+  weights, which is what is exported and monitored.
+* **Monitor** (:mod:`training.monitor`): every ``--checkpoint-every`` steps, on held-out clips, the EMA model's
+  errors against the flat lift's and the depth-extent ratio; a run that stays flat shows it within minutes.
 
-CUDA is used when available (``--device``).
+CUDA is used when available (``--device``), with bf16 autocast (``amp``) and fp32 master weights.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
@@ -46,17 +48,14 @@ if ROOT not in sys.path:  # run as a script: python training/train.py
     sys.path.insert(0, ROOT)
 
 from lfm_engine.config import ModelConfig  # noqa: E402
-from lfm_engine.geometry import (  # noqa: E402
-    centred_scale_align,
-    n_mpjpe,
-    n_squared_error,
-    pa_mpjpe,
-    pa_squared_error,
-)
+from lfm_engine.geometry import n_squared_error, pa_squared_error  # noqa: E402
 from lfm_engine.model import LFMModel  # noqa: E402
 from lfm_engine.weights import save_weights  # noqa: E402
+from training import distributed  # noqa: E402
 from training.data.mix import phase_entries, training_sets  # noqa: E402
-from training.data.sampler import NO_AUGMENT, Augment, Batch, Sampler, make_batch  # noqa: E402
+from training.data.sampler import Augment, Batch  # noqa: E402
+from training.data.stream import BatchStream, batch_tensors, stream_loader  # noqa: E402
+from training.monitor import monitor_batches, run_monitor  # noqa: E402
 
 PHASE1_AUGMENT = Augment(subset=0.3, subset_drop=(0.0, 0.4), densify=0.0, mirror=0.5, drop_sides=0.0,
                          proportions=0.7, corrupt=0.3)  # fmt: skip
@@ -69,10 +68,14 @@ class TrainConfig:
     """Everything a run depends on (saved in the checkpoint and the exported weights' metadata)."""
 
     model: ModelConfig = field(default_factory=lambda: ModelConfig(camera_alignment="direct"))
-    steps: int = 12000  # optimiser steps (the schedule's length); --minutes stops earlier
-    phase1: float = 0.5  # fraction of the steps on people alone
-    tokens: int = 8192  # joints per step (one rig; at most max_samples samples)
+    steps: int = 8000  # optimiser steps (the schedule's length); --minutes stops earlier
+    phase1: float = 0.55  # fraction of the schedule on people alone
+    tokens: int = 8192  # joints per micro-batch (one rig; at most max_samples samples)
     max_samples: int = 256
+    micro_batches: int = 1  # micro-batches per step and rank (the global batch: world size x this)
+    schedule_minutes: float = 0.0  # > 0: warm-up aside, the schedule follows training time over this many
+    # minutes instead of steps, and the run ends there (a fixed wall-clock budget, e.g. a lent GPU)
+    amp: str = "auto"  # "auto": bf16 autocast on CUDA, none on CPU; "bf16"; "none"
     lr: float = 1e-3
     min_lr: float = 0.05  # the cosine ends at this fraction of lr
     warmup: int = 300
@@ -99,13 +102,7 @@ class TrainConfig:
 
 
 def to_torch(batch: Batch, device: torch.device) -> tuple[torch.Tensor, ...]:
-    return (
-        torch.from_numpy(batch.points).to(device),
-        torch.from_numpy(batch.visible).to(device),
-        torch.from_numpy(batch.adjacency).to(device),
-        torch.from_numpy(batch.side).to(device),
-        torch.from_numpy(batch.target).to(device),
-    )
+    return tuple(t.to(device) for t in batch_tensors(batch))
 
 
 def procrustean_loss(pred: torch.Tensor, target: torch.Tensor, camera_weight: float) -> torch.Tensor:
@@ -115,11 +112,18 @@ def procrustean_loss(pred: torch.Tensor, target: torch.Tensor, camera_weight: fl
     return pa_squared_error(pred, target).mean() + camera_weight * n_squared_error(pred, target).mean()
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up over ``cfg.warmup`` steps, then a cosine from ``cfg.lr`` to ``cfg.min_lr * cfg.lr``."""
+def progress(step: int, seconds: float, cfg: TrainConfig) -> float:
+    """How far through the schedule a run is, 0 to 1: by steps, or by training time with ``schedule_minutes``."""
+    if cfg.schedule_minutes > 0:
+        return min(seconds / (60 * cfg.schedule_minutes), 1.0)
+    return min(step / cfg.steps, 1.0)
+
+
+def lr_at(step: int, t: float, cfg: TrainConfig) -> float:
+    """Linear warm-up over ``cfg.warmup`` steps, then a cosine over the schedule's progress ``t`` (0 to 1) from
+    ``cfg.lr`` to ``cfg.min_lr * cfg.lr``."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    t = min((step - cfg.warmup) / max(cfg.steps - cfg.warmup, 1), 1.0)
     return cfg.lr * (cfg.min_lr + (1 - cfg.min_lr) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
@@ -149,60 +153,6 @@ class EMA:
                 self.state[k].copy_(v)
 
 
-# ------------------------------------------------------------------------------------------------- the monitor
-def monitor_batches(cfg: TrainConfig, frames: int = 256) -> dict[str, list[Batch]]:
-    """Fixed clean batches for the depth monitor: the held-out HDM05 actor on its own rig and as COCO-17
-    (pinhole and orthographic views as in training). For watching a run only: nothing is chosen by it."""
-    from training.data.mocap import standard_layouts
-    from training.data.sources import PoseSet, held_out_human
-
-    _train, test = held_out_human(cfg.shared, cfg.held_out_subject)
-    coco = PoseSet(f"{test.name}:coco17", "human", *standard_layouts(test.positions, test.rig)["coco17"])
-    rng = np.random.default_rng(1234)
-    return {
-        name: [make_batch(s, rng, frames * s.rig.num_joints, corrupt=False, augment=NO_AUGMENT, max_samples=frames)
-               for _ in range(2)]
-        for name, s in ((test.name, test), (coco.name, coco))
-    }  # fmt: skip
-
-
-def depth_report(pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
-    """Mean PA-MPJPE, N-MPJPE and the depth-extent ratio of ``(B, J, 3)`` predictions: the std over joints of the
-    camera depth after matching centroid and scale, over that of the target (averaged over samples first)."""
-    aligned = centred_scale_align(pred, target)
-    z_pred, z_true = aligned[..., 2].std(-1), target[..., 2].std(-1)  # (B,)
-    return {
-        "pa": pa_mpjpe(pred, target).mean().item(),
-        "n": n_mpjpe(pred, target).mean().item(),
-        "depth_ratio": (z_pred.mean() / z_true.mean().clamp_min(1e-9)).item(),
-    }
-
-
-@torch.no_grad()
-def run_monitor(model: LFMModel, batches: dict[str, list[Batch]], device: torch.device) -> dict[str, float]:
-    """``{set/metric: value}``: model and flat PA-MPJPE and N-MPJPE (normalised units), their ratio, and the
-    depth-extent ratio, on each monitor set."""
-    model.eval()
-    out = {}
-    for name, bs in batches.items():
-        rows, flats = [], []
-        for b in bs:
-            points, visible, adj, side, target = to_torch(b, device)
-            pred = model(points, visible, adj, side)
-            rows.append(depth_report(pred, target))
-            flat = torch.nn.functional.pad(points, (0, 1))
-            flats.append(depth_report(flat, target))
-        m = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-        f = {k: float(np.mean([r[k] for r in flats])) for k in ("pa", "n")}
-        short = name.split("_", 1)[-1]
-        out[f"{short}/pa_vs_flat"] = round(m["pa"] / f["pa"] - 1, 4)
-        out[f"{short}/n_vs_flat"] = round(m["n"] / f["n"] - 1, 4)
-        out[f"{short}/depth_ratio"] = round(m["depth_ratio"], 3)
-        out[f"{short}/pa"] = round(m["pa"], 4)
-    model.train()
-    return out
-
-
 # ------------------------------------------------------------------------------------------------- the loop
 def resolve_config(state: dict | None, config_path: str | None, overrides: dict) -> TrainConfig:
     """The checkpoint's config when resuming; otherwise the defaults with ``--config`` and flags applied."""
@@ -218,10 +168,11 @@ def resolve_config(state: dict | None, config_path: str | None, overrides: dict)
     return TrainConfig.from_dict(base)
 
 
-def save_checkpoint(path: str, cfg: TrainConfig, model: LFMModel, ema: EMA, opt, step: int, elapsed: float) -> None:
+def save_checkpoint(path: str, cfg: TrainConfig, model: LFMModel, ema: EMA, opt, step: int, elapsed: float,
+                    used: list[int]) -> None:  # fmt: skip
     tmp = path + ".tmp"
-    torch.save({"config": cfg.to_dict(), "model": model.state_dict(), "ema": ema.state,
-                "optimizer": opt.state_dict(), "step": step, "elapsed": elapsed}, tmp)  # fmt: skip
+    torch.save({"config": cfg.to_dict(), "model": model.state_dict(), "ema": ema.state, "optimizer": opt.state_dict(),
+                "step": step, "elapsed": elapsed, "batches_used": used}, tmp)  # fmt: skip
     os.replace(tmp, path)  # never a half-written checkpoint
 
 
@@ -233,36 +184,59 @@ def export(path: str, cfg: TrainConfig, ema_state: dict, step: int, elapsed: flo
     os.replace(tmp, path)
 
 
-class Schedule:
-    """The phase-1 and phase-2 samplers; ``sampler(step)`` is the one for that step."""
+class Streams:
+    """The micro-batch streams of this rank, per phase: ``next(phase)`` -> the step's ``micro_batches`` batches.
 
-    def __init__(self, cfg: TrainConfig, seed: int):
+    Rank ``r`` reads streams ``r * M`` to ``r * M + M - 1`` of each phase (``M`` = ``cfg.micro_batches``), so the
+    global batch depends on the world size times ``M`` only (:mod:`training.data.stream`).
+    """
+
+    def __init__(self, cfg: TrainConfig, ranks: distributed.Ranks, used: list[int], workers: int, pin: bool):
         sets = training_sets(cfg.shared, cfg.cache, hdm05=cfg.hdm05, held_out_subject=cfg.held_out_subject)
-        self.phase1_steps = int(cfg.phase1 * cfg.steps)
-        kw = {"tokens": cfg.tokens, "max_samples": cfg.max_samples}
-        self.samplers = (
-            Sampler(phase_entries(sets, 1), seed=seed, augment=PHASE1_AUGMENT, **kw),
-            Sampler(phase_entries(sets, 2), seed=seed + 1, augment=PHASE2_AUGMENT, **kw),
-        )
-        self.sets = sets
+        self.names = sorted({s.name for s, _ in phase_entries(sets, 2)})
+        M = cfg.micro_batches
+        ids = range(ranks.rank * M, ranks.rank * M + M)
+        augments = (PHASE1_AUGMENT, PHASE2_AUGMENT)
+        self.phases = [[BatchStream(phase_entries(sets, p + 1), augments[p], (cfg.seed, s, p), used[p], cfg.tokens,
+                                    cfg.max_samples) for s in ids] for p in range(2)]  # fmt: skip
+        self.used = list(used)  # batches each phase's streams have given (saved in the checkpoint)
+        self.workers, self.pin = workers, pin
+        self.iters: dict[int, list] = {}
 
-    def sampler(self, step: int) -> Sampler:
-        return self.samplers[0 if step < self.phase1_steps else 1]
+    def next(self, phase: int) -> list[tuple[torch.Tensor, ...]]:
+        if phase not in self.iters:  # the first step of a phase: start its loaders (and end the other's)
+            self.iters = {phase: [stream_loader(s, self.workers, self.pin) for s in self.phases[phase]]}
+        self.used[phase] += 1
+        return [next(it) for it in self.iters[phase]]
 
 
-def train_step(model: LFMModel, opt, ema: EMA, batch: Batch, cfg: TrainConfig, step: int, device) -> float:
-    """One optimiser step on one micro-batch; returns the loss."""
+def autocast(cfg: TrainConfig, device: torch.device):
+    """bf16 autocast of the forward pass (fp32 master weights; the loss is computed in fp32)."""
+    on = cfg.amp == "bf16" or (cfg.amp == "auto" and device.type == "cuda")
+    return torch.autocast(device.type, dtype=torch.bfloat16) if on else contextlib.nullcontext()
+
+
+def train_step(model, opt, ema: EMA, batches, cfg: TrainConfig, step: int, lr: float, device) -> tuple[float, int]:
+    """One optimiser step over this rank's micro-batches: (mean loss, samples). ``model`` may be DDP-wrapped."""
     for group in opt.param_groups:
-        group["lr"] = lr_at(step, cfg)
+        group["lr"] = lr
     model.train()
-    points, visible, adj, side, target = to_torch(batch, device)
-    loss = procrustean_loss(model(points, visible, adj, side), target, cfg.camera_loss_weight)
     opt.zero_grad(set_to_none=True)
-    loss.backward()
+    loss_sum, seen = 0.0, 0
+    for k, tensors in enumerate(batches):
+        points, visible, adj, side, target = (t.to(device, non_blocking=True) for t in tensors)
+        sync = k == len(batches) - 1 or not hasattr(model, "no_sync")  # all-reduce once, after the last one
+        with contextlib.nullcontext() if sync else model.no_sync():
+            with autocast(cfg, device):
+                pred = model(points, visible, adj, side)
+            loss = procrustean_loss(pred.float(), target, cfg.camera_loss_weight)
+            (loss / len(batches)).backward()
+        loss_sum += loss.item()
+        seen += len(points)
     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
     opt.step()
-    ema.update(model, step)
-    return loss.item()
+    ema.update(getattr(model, "module", model), step)
+    return loss_sum / len(batches), seen
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -273,64 +247,89 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--hdm05", choices=["train", "none", "all"], help="override TrainConfig.hdm05 (new runs only)")
     ap.add_argument("--minutes", type=float, default=0, help="stop (with a checkpoint) after this long; 0 = no limit")
     ap.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, ...")
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads per process (0: torch's default)")
+    ap.add_argument("--workers", type=int, default=0, help="DataLoader worker processes per stream (0: inline)")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the model (off by default)")
     ap.add_argument("--checkpoint-every", type=int, default=250, help="steps between checkpoints and monitor rows")
+    ap.add_argument("--micro-batches", type=int, help="override TrainConfig.micro_batches, also when resuming (keep "
+                    "world size x micro-batches to keep the global batch)")  # fmt: skip
+    ap.add_argument("--until-step", type=int, default=0, help="stop (with a checkpoint) at this step; 0 = no limit")
+    ap.add_argument("--shared", help="the shared data folder (default: the config's); also when resuming")
+    ap.add_argument("--cache", help="the synthetic pose cache (default: the config's); also when resuming")
     ap.add_argument("--export", help="write the run's EMA weights to this .safetensors file and exit")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device)
+    ranks, device = distributed.init(args.device)
     os.makedirs(args.out, exist_ok=True)
     ckpt_path = os.path.join(args.out, "checkpoint.pt")
     state = torch.load(ckpt_path, weights_only=False, map_location=device) if os.path.exists(ckpt_path) else None
     cfg = resolve_config(state, args.config, {"steps": args.steps, "hdm05": args.hdm05})
+    cfg = dataclasses.replace(cfg, shared=args.shared or cfg.shared, cache=args.cache or cfg.cache,
+                              micro_batches=args.micro_batches or cfg.micro_batches)  # fmt: skip
     torch.manual_seed(cfg.seed)
     model = LFMModel(cfg.model).to(device)
     opt = make_optimizer(model, cfg)
     ema = EMA(model, cfg.ema)
-    step, elapsed = 0, 0.0
+    step, elapsed, used = 0, 0.0, [0, 0]
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
-        ema.state = state["ema"]
+        ema.state = {k: v.to(device) for k, v in state["ema"].items()}
         step, elapsed = state["step"], state["elapsed"]
+        used = state.get("batches_used", [step, 0])
     if args.export:
         if state is None:
             sys.exit(f"{ckpt_path}: no checkpoint to export")
-        export(args.export, cfg, ema.state, step, elapsed)
-        print(f"wrote {args.export} (EMA weights, step {step}, {elapsed / 60:.1f} min of training)")
+        if ranks.main:
+            export(args.export, cfg, ema.state, step, elapsed)
+            print(f"wrote {args.export} (EMA weights, step {step}, {elapsed / 60:.1f} min of training)")
+        distributed.finish(ranks)
         return
-    schedule = Schedule(cfg, seed=cfg.seed + 1000 * step)  # a resumed run continues with fresh draws
-    watch = monitor_batches(cfg)
+    net = distributed.wrap(torch.compile(model) if args.compile else model, ranks, device)
+    streams = Streams(cfg, ranks, used, args.workers, pin=device.type == "cuda")
+    watch = monitor_batches(cfg.shared, cfg.held_out_subject) if ranks.main else {}
     ema_model = LFMModel(cfg.model).to(device)
-    names = sorted({s.name for s, _ in phase_entries(schedule.sets, 2)})
-    print(f"{model.num_parameters():,} parameters on {device}; step {step}/{cfg.steps} (phase 1 until "
-          f"{schedule.phase1_steps}); {len(names)} pose sets: {', '.join(names)}", flush=True)  # fmt: skip
+    if ranks.main:
+        print(f"{model.num_parameters():,} parameters on {device} x {ranks.world} rank(s), {cfg.micro_batches} "
+              f"micro-batch(es) each; step {step}/{cfg.steps}; {len(streams.names)} pose sets: "
+              f"{', '.join(streams.names)}", flush=True)  # fmt: skip
     t_start = last = time.time()
     seen, losses = 0, []
-    with open(os.path.join(args.out, "log.jsonl"), "a") as log:
-        while step < cfg.steps:
-            batch = schedule.sampler(step).batch()
-            losses.append(train_step(model, opt, ema, batch, cfg, step, device))
-            step, seen = step + 1, seen + len(batch.points)
+    stop = progress(step, elapsed, cfg) >= 1.0  # a finished run resumed: nothing to do
+    log_path = os.path.join(args.out, "log.jsonl")
+    with open(log_path, "a") if ranks.main else contextlib.nullcontext() as log:
+        while not stop:
             total = elapsed + time.time() - t_start
-            out_of_time = bool(args.minutes) and total > args.minutes * 60
-            if step % args.checkpoint_every and step != cfg.steps and not out_of_time:
+            t = progress(step, total, cfg)
+            phase = 0 if t < cfg.phase1 else 1
+            lr = lr_at(step, t, cfg)
+            loss, n = train_step(net, opt, ema, streams.next(phase), cfg, step, lr, device)
+            step, seen = step + 1, seen + n
+            losses.append(loss)
+            total = elapsed + time.time() - t_start
+            out_of_time = (bool(args.minutes) and total > args.minutes * 60) or step == args.until_step
+            stop = distributed.agree(out_of_time or progress(step, total, cfg) >= 1.0, ranks, device)  # rank 0's
+            if step % args.checkpoint_every and not stop:
                 continue
-            ema_model.load_state_dict(ema.state)
-            rec = {"step": step, "phase": 1 if step <= schedule.phase1_steps else 2, "minutes": round(total / 60, 2),
-                   "lr": round(lr_at(step, cfg), 6), "loss": round(float(np.mean(losses)), 5),
-                   "samples_per_s": round(seen / (time.time() - last), 1),
-                   **run_monitor(ema_model, watch, device)}  # fmt: skip
-            print(json.dumps(rec), flush=True)
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
-            save_checkpoint(ckpt_path, cfg, model, ema, opt, step, total)
-            export(os.path.join(args.out, "ema.safetensors"), cfg, ema.state, step, total)
+            samples = distributed.total(seen, ranks, device)
+            mean_loss = distributed.total(float(np.mean(losses)), ranks, device) / ranks.world
+            if ranks.main:
+                ema_model.load_state_dict(ema.state)
+                rec = {"step": step, "phase": phase + 1, "minutes": round(total / 60, 2), "lr": round(lr, 6),
+                       "loss": round(mean_loss, 7),
+                       "samples_per_s": round(samples / (time.time() - last), 1),
+                       **run_monitor(ema_model, watch, device)}  # fmt: skip
+                print(json.dumps(rec), flush=True)
+                log.write(json.dumps(rec) + "\n")
+                log.flush()
+                save_checkpoint(ckpt_path, cfg, model, ema, opt, step, total, streams.used)
+                export(os.path.join(args.out, "ema.safetensors"), cfg, ema.state, step, total)
+                if stop and progress(step, total, cfg) < 1.0:
+                    print(f"stopped at step {step} ({total / 60:.1f} min); run again to resume", flush=True)
+            distributed.barrier(ranks)
             seen, losses, last = 0, [], time.time()
-            if out_of_time:
-                print(f"stopped after {args.minutes} minutes at step {step}; run again to resume", flush=True)
-                break
+    distributed.finish(ranks)
 
 
 if __name__ == "__main__":

@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from test_pipeline import _toy_set
 
 from lfm_engine.config import ModelConfig
 from lfm_engine.geometry import n_mpjpe, n_squared_error, pa_mpjpe, pa_squared_error
 from lfm_engine.model import LFMModel
 from training.data.sampler import NO_AUGMENT, make_batch
 from training.train import procrustean_loss
-
-from test_pipeline import _toy_set
 
 
 def similarity_tangents(x: torch.Tensor) -> dict[str, torch.Tensor]:
