@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test test-engine test-addon test-blender42 lint format bench demo addon data train clean
+.PHONY: setup test test-engine test-addon test-blender42 lint format bench demo addon data train train-cross device-data clean
 
 setup: $(STAMP)
 
@@ -62,11 +62,21 @@ data: setup
 	$(PY) training/data/synthetic_rigify.py --out training/cache/synthetic --poses 20000 --seed 0
 	$(PY) training/data/synthetic_hands.py --out training/cache/synthetic --poses 20000 --seed 0
 
-# The shipped weights' recipe (docs/MODEL_CARD.md); resumable: run it again to continue.
+# The shipped weights' recipe (docs/MODEL_CARD.md): about 2 hours on one CPU thread; resumable: run it again to
+# continue. train-cross: the cross-dataset protocol's model (people only, no HDM05; about 1 hour).
 train: data
 	mkdir -p runs
-	$(PY) training/train.py --out runs/lfm_v1 --steps 2400 --minutes 57 --threads 2
-	$(PY) training/train.py --out runs/lfm_v1 --export lfm_engine/weights/lfm_v1.safetensors
+	$(PY) training/train.py --out runs/lfm_v2 --threads 1
+	$(PY) training/train.py --out runs/lfm_v2 --export lfm_engine/weights/lfm_v2.safetensors
+
+train-cross: data
+	mkdir -p runs
+	$(PY) training/train.py --out runs/cross_no_hdm05 --hdm05 none --steps 4000 --config training/configs/cross.json --threads 1
+	$(PY) training/train.py --out runs/cross_no_hdm05 --export runs/cross_no_hdm05.safetensors
+
+# What the prepared GPU run needs, packed into device_data/ (training/device_run.sh; docs/MODEL_CARD.md)
+device-data: data
+	$(PY) training/prepare_device_data.py
 
 clean:
-	rm -rf $(VENV) $(VENV42) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV42) build dist device_data *.egg-info .pytest_cache .ruff_cache
