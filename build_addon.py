@@ -7,6 +7,7 @@ Layout of the zip (what Blender's *Install from Disk* and ``bpy.ops.extensions.p
     blender_manifest.toml, __init__.py, ...   the files of blender_addon/ at the top
     lfm_engine/...                            the engine, vendored in the add-on package (blender_addon/engine.py)
     lfm_engine/weights/*.safetensors          the trained weights, when present in lfm_engine/weights/
+    lfm_engine/weights/LICENSE.md             their licence and attribution (lfm_v2: CC BY-SA 3.0, from HDM05)
 
 The version is the manifest's. Entries are sorted and time-stamped 1980-01-01, so the same sources give the same
 zip. Inside Blender the engine runs its NumPy backend without extra packages and uses PyTorch (CUDA when available)
@@ -60,9 +61,9 @@ def zip_entries(include_weights: bool = True) -> list[tuple[str, Path]]:
     entries = [(p.relative_to(ADDON).as_posix(), p) for p in _files(ADDON)]
     for p in _files(ENGINE, ENGINE_EXCLUDE):
         rel = p.relative_to(ENGINE).as_posix()
-        if rel.startswith("weights/") and not (include_weights and p.suffix == ".safetensors"):
-            continue
-        if p.suffix not in (".py", ".json", ".safetensors"):
+        if rel.startswith("weights/") and not (include_weights and p.suffix in (".safetensors", ".md")):
+            continue  # the weights and their licence text (weights/LICENSE.md)
+        if p.suffix not in (".py", ".json", ".safetensors") and not rel.startswith("weights/"):
             continue
         entries.append((f"lfm_engine/{rel}", p))
     names = [n for n, _ in entries]
