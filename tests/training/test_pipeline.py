@@ -88,14 +88,17 @@ def test_training_smoke_then_export_loads_in_both_backends(tmp_path):
     """Four steps of a tiny model on the real data, resumed once, exported, and lifted with both backends."""
     from training import train
 
-    cfg = {"steps": 4, "micro_batches": 2, "tokens": 512, "warmup": 2, "exclude": ["hdm05_subset"],
+    cfg = {"steps": 4, "micro_batches": 2, "tokens": 512, "warmup": 2, "hdm05": "none",
            "cache": str(tmp_path / "no_synthetic_cache"),
            "model": {"d_model": 32, "n_layers": 1, "n_heads": 2, "mlp_ratio": 2, "fourier_features": 8}}  # fmt: skip
     (tmp_path / "cfg.json").write_text(json.dumps(cfg))
     out = str(tmp_path / "run")
-    train.main(["--out", out, "--config", str(tmp_path / "cfg.json"), "--checkpoint-every", "2", "--minutes", "0"])
+    args = ["--out", out, "--config", str(tmp_path / "cfg.json"), "--checkpoint-every", "2"]
+    train.main([*args, "--until-step", "2"])
+    train.main(args)  # resumed
     log = [json.loads(line) for line in Path(out, "log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log] == [2, 4] and all(np.isfinite(r["train_pa"]) for r in log)
+    assert [r["step"] for r in log] == [2, 4] and all(np.isfinite(r["loss"]) for r in log)
+    assert all(np.isfinite(r["tr/depth_ratio"]) and np.isfinite(r["tr/pa_vs_flat"]) for r in log)  # the monitor
     weights = str(tmp_path / "w.safetensors")
     train.main(["--out", out, "--export", weights])
     m = load_motion(os.path.join(MOCAP, "cmu_131_bvh11.npz"))
