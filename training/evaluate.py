@@ -133,7 +133,7 @@ class SimpleBaseline:
     """Martinez et al. 2017: 2J -> linear 1024 -> two residual blocks (linear, BatchNorm, ReLU, dropout, x2) -> 3J.
 
     Fixed joint order; missing joints enter as 0 (after normalisation). Trained with the same corruption and the
-    same loss as the lifter (``training.train.loss_fn``'s PA + N-MPJPE), on the held-out rig's own data.
+    same loss as lfm_v1 (PA + N-MPJPE), on the held-out rig's own data.
     """
 
     def __init__(self, num_joints: int, width: int = 1024, dropout: float = 0.2):

@@ -86,6 +86,7 @@ class TrainConfig:
     seed: int = 0
     hdm05: str = "train"  # "train": HDM05 but the held-out actor; "none": no HDM05 (cross-dataset); "all"
     held_out_subject: str = "tr"  # the HDM05 actor of the monitor and of evaluate.py's protocol (a)
+    exclude: tuple[str, ...] = ()  # pose-set name prefixes left out (e.g. the held-out-category protocol)
     shared: str = os.path.join(ROOT, "..", "shared", "data")
     cache: str = os.path.join(ROOT, "training", "cache", "synthetic")
 
@@ -98,6 +99,7 @@ class TrainConfig:
     def from_dict(cls, d: dict) -> TrainConfig:
         d = dict(d)
         d["model"] = ModelConfig(**d["model"])
+        d["exclude"] = tuple(d.get("exclude", ()))
         return cls(**d)
 
 
@@ -193,6 +195,7 @@ class Streams:
 
     def __init__(self, cfg: TrainConfig, ranks: distributed.Ranks, used: list[int], workers: int, pin: bool):
         sets = training_sets(cfg.shared, cfg.cache, hdm05=cfg.hdm05, held_out_subject=cfg.held_out_subject)
+        sets = [s for s in sets if not s.name.startswith(cfg.exclude)] if cfg.exclude else sets
         self.names = sorted({s.name for s, _ in phase_entries(sets, 2)})
         M = cfg.micro_batches
         ids = range(ranks.rank * M, ranks.rank * M + M)
