@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import WeightsError
+from .safe_json import parse_json
 
 CAMERA_ALIGNMENTS = ("onp", "direct")
 
@@ -45,10 +46,7 @@ class ModelConfig:
 
     @classmethod
     def from_json(cls, text: str, source: str = "weights") -> ModelConfig:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise WeightsError(f"{source}: the model config is not valid JSON ({exc})") from None
+        data = parse_json(text, f"{source}: the model config", WeightsError)
         if not isinstance(data, dict):
             raise WeightsError(f"{source}: the model config must be a JSON object")
         known = {f.name for f in dataclasses.fields(cls)}

@@ -21,3 +21,9 @@ class InputError(LFMError, ValueError):
 
 class WeightsError(LFMError):
     """A weights file is missing, unreadable, or does not match the model it claims to hold."""
+
+
+#: What Python and numpy raise when a value given as a number is not a usable one: the wrong type, text, a ragged
+#: nested list, an integer beyond the float or int64 range. Code that converts input catches these and raises an
+#: :class:`InputError` (or the error type of what it reads) naming the value's place.
+CONVERSION_ERRORS = (TypeError, ValueError, OverflowError)

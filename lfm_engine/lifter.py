@@ -19,8 +19,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .camera import depth_from_canonical, place_in_camera
-from .errors import InputError, LFMError
-from .preprocess import MAX_COORDINATE, as_points2d, check_magnitude, normalize, visible_mask
+from .errors import CONVERSION_ERRORS, InputError, LFMError
+from .preprocess import MAX_COORDINATE, check_magnitude, normalize, parse_points2d, visible_mask
 from .rig import Rig, knn_edges
 from .weights import Weights, load_weights
 
@@ -206,9 +206,10 @@ class Lifter:
             InputError: bad shapes or values, frames with fewer than two visible joints, bad camera.
             RigError: invalid edges.
         """
-        single = np.ndim(points2d) == 2
-        pts = as_points2d(points2d)
+        pts, single = parse_points2d(points2d)  # before anything else looks at the input (ragged lists ...)
         check_magnitude(pts)
+        if progress is not None and not callable(progress):
+            raise InputError(f"progress must be callable as progress(frames_done, frames_total), got {progress!r}")
         J = pts.shape[1]
         if J < 2:
             raise InputError(f"points2d has {J} joint per frame; lifting needs at least 2 joints")
@@ -265,7 +266,7 @@ def _check_camera(focal_length, principal_point) -> tuple[float | None, tuple[fl
         return None, None
     try:
         f = float(focal_length)
-    except (TypeError, ValueError):
+    except CONVERSION_ERRORS:
         raise InputError(f"focal_length must be a number, got {focal_length!r}") from None
     if not np.isfinite(f) or f <= 0 or f > MAX_COORDINATE:
         raise InputError(
@@ -275,7 +276,7 @@ def _check_camera(focal_length, principal_point) -> tuple[float | None, tuple[fl
         raise InputError("focal_length needs principal_point (cx, cy), e.g. the image centre")
     try:
         pp = np.asarray(principal_point, dtype=np.float64)
-    except (TypeError, ValueError):
+    except CONVERSION_ERRORS:
         raise InputError(f"principal_point must be two numbers (cx, cy), got {principal_point!r}") from None
     if pp.shape != (2,) or not np.all(np.isfinite(pp)) or np.abs(pp).max() > MAX_COORDINATE:
         raise InputError(f"principal_point must be two finite numbers (cx, cy) up to {MAX_COORDINATE:g}, got "

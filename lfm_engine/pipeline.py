@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import math
 import os
 import warnings
@@ -40,6 +39,7 @@ from .io import Keypoints2D, read_keypoints
 from .layouts import available_rigs, get_rig
 from .lifter import Lifter
 from .rig import Rig
+from .safe_json import parse_json
 from .steps import run_to_end
 
 #: Focal length assumed when none is known, in units of the image's larger side (a long lens, close to weak
@@ -235,11 +235,10 @@ def read_rig_file(path: str | os.PathLike) -> Rig:
     """A rig from a JSON file holding :meth:`Rig.to_dict` (``joint_names`` and ``edges`` or ``parents``)."""
     p = Path(path)
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
+        data = p.read_bytes()
     except OSError as exc:
         raise RigError(f"{p}: cannot read the rig file ({exc.strerror or exc})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RigError(f"{p}: the rig file is not valid JSON ({exc})") from None
+    doc = parse_json(data, f"{p}: the rig file", RigError)
     if not isinstance(doc, dict) or "joint_names" not in doc:
         raise RigError(f"{p}: a rig file is a JSON object with 'joint_names' and 'edges' or 'parents'")
     try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
+from .errors import CONVERSION_ERRORS, InputError
 
 #: Largest accepted coordinate magnitude: far beyond any image, and small enough that lifting, scaling and squaring
 #: it stays finite in float32.
@@ -41,17 +41,28 @@ def as_points2d(points2d, name: str = "points2d") -> np.ndarray:
 
     Raises :class:`InputError` for other shapes, non-numeric data, or infinite values (NaN means missing).
     """
+    return parse_points2d(points2d, name)[0]
+
+
+def parse_points2d(points2d, name: str = "points2d") -> tuple[np.ndarray, bool]:
+    """:func:`as_points2d` of ``points2d``, and whether it was a single ``(J, 2)`` pose.
+
+    Any nesting of Python lists that numpy cannot make a numeric array of (ragged lists, text, integers beyond the
+    float range, more than 32 levels) is an :class:`InputError`, raised before anything else looks at the input.
+    """
     try:
         raw = np.asarray(points2d)
         arr = None if raw.dtype.kind == "c" else raw.astype(np.float64)
-    except (TypeError, ValueError) as exc:
+    except CONVERSION_ERRORS as exc:
         raise InputError(f"{name} must be a numeric array of shape (T, J, 2) or (J, 2): {exc}") from None
     if arr is None:
         raise InputError(f"{name} must be real numbers, got complex values")
-    if arr.ndim == 2:
+    single = arr.ndim == 2
+    if single:
         arr = arr[None]
     if arr.ndim != 3 or arr.shape[-1] != 2:
-        raise InputError(f"{name} must have shape (T, J, 2) or (J, 2), got {np.shape(points2d)}")
+        shape = arr.shape[1:] if single else arr.shape
+        raise InputError(f"{name} must have shape (T, J, 2) or (J, 2), got {shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise InputError(f"{name} is empty: shape {arr.shape}")
     inf = np.isinf(arr)
@@ -59,7 +70,7 @@ def as_points2d(points2d, name: str = "points2d") -> np.ndarray:
         t, j, _ = np.argwhere(inf)[0]
         raise InputError(f"{name}: frame {t}, joint {j} is infinite ({int(inf.any(-1).sum())} such points); use NaN "
                          "for missing joints")  # fmt: skip
-    return arr
+    return arr, single
 
 
 def check_magnitude(points: np.ndarray, name: str = "points2d") -> None:
@@ -83,12 +94,17 @@ def visible_mask(points: np.ndarray, mask=None, confidence=None, threshold: floa
     """
     T, J, _ = points.shape
     vis = np.isfinite(points).all(-1)
+    if confidence is not None:
+        try:
+            threshold = float(threshold)
+        except CONVERSION_ERRORS:
+            raise InputError(f"confidence_threshold must be a number, got {threshold!r}") from None
     for name, value in (("mask", mask), ("confidence", confidence)):
         if value is None:
             continue
         try:
             arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+        except CONVERSION_ERRORS as exc:
             raise InputError(f"{name} must be a numeric or bool array of shape (T, J): {exc}") from None
         if arr.ndim == 1:
             arr = np.broadcast_to(arr, (T, arr.shape[0]))
@@ -113,7 +129,12 @@ def normalize(points: np.ndarray, visible: np.ndarray) -> Normalized:
     centre = safe.sum(1) / np.maximum(count, 1)[:, None]  # (T, 2)
     centred = np.where(vis[..., None], points - centre[:, None], 0.0)  # (T, J, 2)
     scale = np.abs(centred).max(axis=(1, 2))  # (T,)
-    bad = np.flatnonzero((count < 2) | ~(scale > 0))
+    # Distinct joints are told by the points themselves, not by the scale: the mean of joints that all coincide can
+    # round off their position, which would make a zero-size pose look like one of size 1e-16.
+    lowest = np.where(vis[..., None], points, np.inf).min(1)
+    highest = np.where(vis[..., None], points, -np.inf).max(1)
+    distinct = ((highest - lowest) > 0).any(-1)  # (T,); False where fewer than one joint is visible
+    bad = np.flatnonzero((count < 2) | ~distinct | ~(scale > 0))
     if bad.size:
         frames = ", ".join(str(b) for b in bad[:10]) + (", ..." if bad.size > 10 else "")
         raise InputError(

@@ -72,7 +72,7 @@ def detect_symmetry(joint_names: Sequence[str]) -> tuple[tuple[int, int], ...]:
 def _as_edge_array(edges, n_joints: int, rig_name: str) -> np.ndarray:
     try:
         arr = np.asarray(edges if edges is not None else [], dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise RigError(f"rig {rig_name!r}: edges must be pairs of joint indices ({exc})") from None
     if arr.size == 0:
         return np.zeros((0, 2), dtype=np.int64)

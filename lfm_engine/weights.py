@@ -22,6 +22,7 @@ import numpy as np
 
 from .config import ModelConfig
 from .errors import WeightsError
+from .safe_json import parse_json
 
 FORMAT_NAME = "lfm_engine.weights"
 FORMAT_VERSION = 1
@@ -86,10 +87,7 @@ def read_safetensors(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], di
     (n,) = struct.unpack("<Q", data[:8])
     if n > min(len(data) - 8, _MAX_HEADER):
         raise WeightsError(f"{path}: not a safetensors file (header length {n} exceeds the file)")
-    try:
-        header = json.loads(data[8 : 8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WeightsError(f"{path}: corrupt safetensors header ({exc})") from None
+    header = parse_json(data[8 : 8 + n], f"{path}: corrupt safetensors header", WeightsError)
     if not isinstance(header, dict):
         raise WeightsError(f"{path}: corrupt safetensors header (not a JSON object)")
     metadata = header.pop("__metadata__", None) or {}

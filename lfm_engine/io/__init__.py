@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import InputError
-from ._pandas_hdf import open_h5, pandas_groups
+from ._h5 import open_h5
+from ._pandas_hdf import pandas_groups
 from .base import Keypoints2D, load_json
 from .coco import parse_coco, read_coco
 from .dlc import read_dlc, read_dlc_csv, read_dlc_h5

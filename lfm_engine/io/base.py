@@ -8,7 +8,7 @@ joint when that helps) and says what is wrong.
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,9 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, RigError
+from ..errors import CONVERSION_ERRORS, InputError, RigError
 from ..preprocess import MAX_COORDINATE
 from ..rig import Rig
+from ..safe_json import read_json_file
+
+#: The range of the int64 frame ids.
+INT64_RANGE = (-(2**63), 2**63 - 1)
+#: Largest array a reader allocates (8 GiB), checked against what a file's headers claim before reading: far beyond
+#: any keypoint clip (100,000 frames of 133 joints are 213 MB of float64).
+MAX_ARRAY_BYTES = 1 << 33
 
 
 def _no_edges() -> np.ndarray:
@@ -129,7 +136,7 @@ def _points(points, src: str) -> np.ndarray:
     try:
         raw = np.asarray(points)
         wide = None if raw.dtype.kind == "c" else raw.astype(np.float64)
-    except (TypeError, ValueError) as exc:
+    except CONVERSION_ERRORS as exc:
         raise InputError(f"{src}: points must be a numeric (T, J, 2) array: {exc}") from None
     if wide is None:
         raise InputError(f"{src}: points must be real numbers, got complex values")
@@ -175,7 +182,7 @@ def _confidence(confidence, pts: np.ndarray, src: str) -> np.ndarray:
         return present.astype(np.float32)
     try:
         conf = np.array(confidence, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
+    except CONVERSION_ERRORS as exc:
         raise InputError(f"{src}: confidence must be a numeric (T, J) array: {exc}") from None
     if conf.shape != present.shape:
         raise InputError(f"{src}: confidence has shape {conf.shape} but points have {pts.shape[:2]} (T, J)")
@@ -190,7 +197,7 @@ def _confidence(confidence, pts: np.ndarray, src: str) -> np.ndarray:
 def _edges(edges, names: tuple[str, ...], src: str) -> np.ndarray:
     try:
         arr = np.asarray(edges if edges is not None else [], dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except CONVERSION_ERRORS as exc:
         raise InputError(f"{src}: edges must be (E, 2) pairs of joint indices: {exc}") from None
     if arr.size == 0:
         return _no_edges()
@@ -213,7 +220,7 @@ def _image_size(size, src: str) -> tuple[int, int] | None:
         return None
     try:
         w, h = (float(v) for v in size)
-    except (TypeError, ValueError):
+    except CONVERSION_ERRORS:
         raise InputError(f"{src}: image_size must be (width, height), got {size!r}") from None
     if not (w > 0 and h > 0 and np.isfinite(w) and np.isfinite(h)):
         raise InputError(f"{src}: image_size must be two positive numbers, got {size!r}")
@@ -225,7 +232,7 @@ def _fps(fps, src: str) -> float | None:
         return None
     try:
         value = float(fps)
-    except (TypeError, ValueError):
+    except CONVERSION_ERRORS:
         raise InputError(f"{src}: fps must be a number, got {fps!r}") from None
     if not (value > 0 and np.isfinite(value)):
         raise InputError(f"{src}: fps must be positive, got {fps!r}")
@@ -237,8 +244,8 @@ def _frame_ids(ids, T: int, src: str) -> np.ndarray | None:
         return None
     try:
         arr = np.array(ids, dtype=np.int64).reshape(-1)
-    except (TypeError, ValueError):
-        raise InputError(f"{src}: frame_ids must be integers") from None
+    except CONVERSION_ERRORS:
+        raise InputError(f"{src}: frame_ids must be integers within the int64 range") from None
     if arr.shape != (T,):
         raise InputError(f"{src}: {arr.size} frame ids for {T} frames")
     return arr
@@ -256,22 +263,64 @@ def check_file(path, what: str = "keypoint file") -> Path:
 
 
 def load_json(path: Path):
-    """The parsed JSON of ``path``; raises :class:`InputError` naming the file and the place of a syntax error."""
+    """The parsed JSON of ``path``; raises :class:`InputError` naming the file and the place of a syntax error, or
+    saying that the file is nested too deeply (:mod:`lfm_engine.safe_json`)."""
+    return read_json_file(path, InputError)
+
+
+def json_number(value) -> float | None:
+    """``value`` as a float when it is a finite JSON number (an int or float, not a bool) within the float range,
+    else None: for optional fields such as sizes and areas, where an unusable value counts as absent."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
     try:
-        with open(path, "rb") as f:
-            return json.load(f)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON (not UTF-8 text: {exc.reason})") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+        number = float(value)
+    except OverflowError:  # an int beyond 1.8e308
+        return None
+    return number if math.isfinite(number) else None
+
+
+def float_array(values, where: str, what: str) -> np.ndarray:
+    """``values`` (nested lists from a file) as a float64 array; raises :class:`InputError` ``"{where}: {what} holds
+    values that are not numbers ..."`` when numpy cannot convert them (text, ragged lists, integers beyond the float
+    range)."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except CONVERSION_ERRORS:
+        raise InputError(f"{where}: {what} holds values that are not numbers (or lists of uneven length, or integers "
+                         "beyond the float range)") from None  # fmt: skip
+
+
+def frame_id_array(ids) -> np.ndarray | None:
+    """``(T,)`` int64 frame ids when every one of ``ids`` is an integer (not a bool) within the int64 range, else None
+    (frame numbers that numpy cannot hold: the frames keep their order, as with text ids, but get no numbers)."""
+    out = []
+    for i in ids:
+        if isinstance(i, bool | np.bool_) or not isinstance(i, int | np.integer):
+            return None
+        if not INT64_RANGE[0] <= int(i) <= INT64_RANGE[1]:
+            return None
+        out.append(int(i))
+    return np.asarray(out, dtype=np.int64)
+
+
+def byte_size(n: int) -> str:
+    """``n`` bytes in words: ``"172 B"``, ``"2.7 GB"``, ``"272.0 TB"``."""
+    for power, unit in ((5, "PB"), (4, "TB"), (3, "GB"), (2, "MB"), (1, "kB")):
+        if n >= 1000**power:
+            return f"{n / 1000**power:,.1f} {unit}"
+    return f"{n} B"
 
 
 def trailing_number(text: str) -> int | None:
     """The last run of digits in ``text`` (e.g. ``"cam01.0042"`` -> 42), or None."""
-    m = re.search(r"(\d+)(?!.*\d)", text)
-    return int(m.group(1)) if m else None
+    m = re.search(r"\d+", text[::-1])  # the first run of the reversed text: linear, whatever the text
+    if m is None:
+        return None
+    try:
+        return int(m.group()[::-1])
+    except ValueError:  # more than 4,300 digits, which Python refuses to convert
+        return None
 
 
 def rig_names_edges(rig, num_joints: int, src: str) -> tuple[tuple[str, ...], np.ndarray, str | None]:

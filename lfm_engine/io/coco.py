@@ -16,12 +16,21 @@ bounding box) of each image. ``iscrowd`` annotations are skipped.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ..errors import InputError
-from .base import Keypoints2D, check_file, generic_names, load_json, standard_layout, unique_edges
+from ..errors import CONVERSION_ERRORS, InputError
+from ..preprocess import MAX_COORDINATE
+from .base import (
+    Keypoints2D,
+    check_file,
+    float_array,
+    frame_id_array,
+    generic_names,
+    json_number,
+    load_json,
+    standard_layout,
+    unique_edges,
+)
 
 #: COCO-WholeBody's parts, in the order of the 133-point layout: (annotation key, number of points).
 WHOLEBODY_PARTS = (
@@ -92,10 +101,10 @@ def parse_coco(
         pts[t, present] = xyv[present, :2]
         conf[t, present] = np.clip(xyv[present, 2], 0.0, 1.0)
     if image_size is None:
-        sizes = {(_number(images[i].get("width")), _number(images[i].get("height"))) for i in image_ids if i in images}
+        sizes = {(_size(images[i].get("width")), _size(images[i].get("height"))) for i in image_ids if i in images}
         if len(sizes) == 1 and None not in next(iter(sizes)):
             image_size = next(iter(sizes))
-    ids = np.asarray(image_ids) if all(isinstance(i, int) for i in image_ids) else None
+    ids = frame_id_array(image_ids)  # None for text ids and ids beyond int64
     return Keypoints2D(pts, conf, names, edges, image_size=image_size, fps=fps, source=source, rig_name=rig_name,
                        frame_ids=ids)  # fmt: skip
 
@@ -105,10 +114,11 @@ def _is_id(value) -> bool:
     return value is None or (isinstance(value, int | float | str) and not isinstance(value, bool))
 
 
-def _number(value) -> float | None:
-    """``value`` when it is a finite number (JSON's width, height), else None."""
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    return value if ok else None
+def _size(value) -> float | None:
+    """An image's ``width`` or ``height`` when it is a usable number (positive, at most ``MAX_COORDINATE``), else None
+    (ignored, like an absent one)."""
+    number = json_number(value)
+    return number if number is not None and 0 < number <= MAX_COORDINATE else None
 
 
 def _list_of(doc: dict, key: str, source: str) -> list:
@@ -176,14 +186,17 @@ def _images(doc: dict, anns: list[dict], source: str) -> tuple[list, dict]:
 
 
 def _area(ann: dict) -> float:
-    if isinstance(ann.get("area"), int | float) and ann["area"] > 0:
-        return float(ann["area"])
+    area = json_number(ann.get("area"))
+    if area is not None and area > 0:
+        return area
     bbox = ann.get("bbox")
-    if isinstance(bbox, list) and len(bbox) == 4 and _number(bbox[2]) is not None and _number(bbox[3]) is not None:
-        return float(bbox[2]) * float(bbox[3])
+    if isinstance(bbox, list) and len(bbox) == 4:
+        w, h = json_number(bbox[2]), json_number(bbox[3])
+        if w is not None and h is not None:
+            return w * h
     try:
         kp = np.asarray(ann.get("keypoints") or [], dtype=np.float64)
-    except (TypeError, ValueError):
+    except CONVERSION_ERRORS:
         return 0.0
     if kp.size % 3 == 0 and kp.size:
         xyv = kp.reshape(-1, 3)
@@ -232,12 +245,10 @@ def _keypoints(ann: dict, wholebody: bool, K: int, source: str) -> np.ndarray:
                 f"{source}: annotation {ann.get('id')} (image {ann.get('image_id')}): '{key}' has {got} values, "
                 f"expected {3 * n} (x, y, v for {n} joints)"
             )
-        try:
-            blocks.append(np.asarray(values, dtype=np.float64).reshape(n, 3))
-        except (TypeError, ValueError):
-            raise InputError(
-                f"{source}: annotation {ann.get('id')}: '{key}' holds values that are not numbers"
-            ) from None
+        arr = float_array(values, f"{source}: annotation {ann.get('id')}", f"'{key}'")
+        if arr.shape != (3 * n,):
+            raise InputError(f"{source}: annotation {ann.get('id')}: '{key}' holds values that are not numbers (lists)")
+        blocks.append(arr.reshape(n, 3))
     xyv = np.concatenate(blocks)
     xyv[~np.isfinite(xyv).all(1), 2] = 0.0
     return xyv

@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ._pandas_hdf import open_h5, pandas_groups, read_frame
-from .base import Keypoints2D, check_file, edges_from_name_pairs, trailing_number
+from ._h5 import open_h5
+from ._pandas_hdf import pandas_groups, read_frame
+from .base import Keypoints2D, check_file, edges_from_name_pairs, frame_id_array, trailing_number
 
 COORDS = ("x", "y", "likelihood")
 
@@ -119,9 +120,10 @@ def _parse_dlc_rows(rows: list[list[str]], p: Path):
     level_names = [r[0].strip() for r in header]
     body = [(i, r) for i, r in enumerate(rows[c + 1 :], start=c + 2) if any(cell.strip() for cell in r)]
     first = body[0][1] if body else []
-    if body and not any(first[j].strip() for j in data_cols) and not any(re.search(r"\d", c) for c in first[:n_index]):
+    names_row = len(first) == width and not any(first[j].strip() for j in data_cols)
+    if names_row and not any(re.search(r"\d", c) for c in first[:n_index]):
         body = body[1:]  # pandas' row of index names
-    for line, r in body:
+    for line, r in body:  # before any cell is looked at: a truncated row has fewer than the data columns
         if len(r) != width:
             raise InputError(f"{p}: line {line} has {len(r)} cells, expected {width} like the header")
     if not body:
@@ -235,14 +237,12 @@ def _frame_ids(index: list) -> np.ndarray | None:
             ids.append(int(label))
             continue
         text = str(label[-1] if isinstance(label, tuple) else label)
-        if re.fullmatch(r"\s*-?\d+\s*", text):
-            ids.append(int(text))
-            continue
-        n = trailing_number(Path(text.replace("\\", "/")).stem)
+        number = re.fullmatch(r"\s*(-?\d+)\s*", text)
+        n = trailing_number(number.group(1)) if number else trailing_number(Path(text.replace("\\", "/")).stem)
         if n is None:
             return None
-        ids.append(n)
-    return np.asarray(ids, dtype=np.int64) if len(set(ids)) == len(ids) else None
+        ids.append(-n if number and number.group(1).startswith("-") else n)
+    return frame_id_array(ids) if len(set(ids)) == len(ids) else None
 
 
 # ---------------------------------------------------------------------- config.yaml
@@ -274,13 +274,20 @@ def read_skeleton(cfg: Path) -> list[list[str]]:
             doc = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise InputError(f"{cfg}: not valid YAML ({exc})") from None
+        except RecursionError:  # PyYAML's parser recurses once per level of nesting
+            raise InputError(f"{cfg}: the YAML is nested too deeply to read") from None
         skeleton = doc.get("skeleton") if isinstance(doc, dict) else None
     pairs: list[list[str]] = []
-    for entry in skeleton or []:
-        if isinstance(entry, list | tuple) and len(entry) >= 2:
+    for entry in skeleton if isinstance(skeleton, list) else []:
+        # body-part names are text (or numbers); anything else (a list, perhaps of YAML aliases) names no body part
+        if isinstance(entry, list | tuple) and len(entry) >= 2 and all(_is_name(n) for n in entry):
             names = [str(n) for n in entry]
             pairs.extend([a, b] for a, b in itertools.pairwise(names))
     return pairs
+
+
+def _is_name(value) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
 def _flow(text: str) -> list:

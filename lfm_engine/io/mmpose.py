@@ -22,8 +22,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
-from .base import Keypoints2D, check_file, generic_names, load_json, rig_names_edges, unique_edges
+from ..errors import CONVERSION_ERRORS, InputError
+from .base import (
+    Keypoints2D,
+    check_file,
+    float_array,
+    frame_id_array,
+    generic_names,
+    load_json,
+    rig_names_edges,
+    unique_edges,
+)
 from .tracking import DEFAULT_GATE, follow_track
 
 #: Standard layouts by MMPose joint count.
@@ -91,7 +100,7 @@ def parse_mmpose(
     names, edges, rig_name = _layout(rig, meta, K, source)
     unique_ids = ids is not None and len(set(ids)) == len(ids)
     return Keypoints2D(track.points, track.confidence, names, edges, image_size=image_size, fps=fps, source=source,
-                       rig_name=rig_name, frame_ids=np.asarray(ids) if unique_ids else None)  # fmt: skip
+                       rig_name=rig_name, frame_ids=frame_id_array(ids) if unique_ids else None)  # fmt: skip
 
 
 def _frames(doc, source: str) -> tuple[list[list[dict]], list[int] | None, dict | None]:
@@ -138,11 +147,8 @@ def _dicts(items, source: str) -> list[dict]:
 def _instance(inst: dict, source: str, t: int, i: int) -> tuple[np.ndarray, np.ndarray]:
     """``(K, 2)`` positions (NaN where missing) and ``(K,)`` scores of one instance."""
     where = f"{source}: frame {t}, instance {i}"
-    try:
-        kp = np.asarray(inst.get("keypoints"), dtype=np.float64)
-        sc = None if inst.get("keypoint_scores") is None else np.asarray(inst["keypoint_scores"], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"{where}: keypoints or keypoint_scores are not numbers") from None
+    kp = float_array(inst.get("keypoints"), where, "keypoints")
+    sc = None if inst.get("keypoint_scores") is None else float_array(inst["keypoint_scores"], where, "keypoint_scores")
     while kp.ndim > 2 and kp.shape[0] == 1:
         kp = kp[0]
     if sc is not None:
@@ -178,7 +184,7 @@ def _layout(rig, meta: dict | None, K: int, source: str):
         id2name = meta["keypoint_id2name"]
         try:
             names = tuple(str(id2name[k]) for k in sorted(id2name, key=int))
-        except (TypeError, ValueError):
+        except CONVERSION_ERRORS:
             names = ()
         if len(names) == K:
             std = RIGS_BY_COUNT.get(K)
@@ -188,7 +194,7 @@ def _layout(rig, meta: dict | None, K: int, source: str):
             links = meta.get("skeleton_links") or []
             try:
                 edges = np.asarray(links, dtype=np.int64).reshape(-1, 2)
-            except (TypeError, ValueError):
+            except CONVERSION_ERRORS:  # links that are not index pairs (or beyond int64) are dropped
                 edges = np.zeros((0, 2), np.int64)
             return names, unique_edges(edges, K), None
     std = RIGS_BY_COUNT.get(K)

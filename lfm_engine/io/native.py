@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .base import Keypoints2D, check_file, generic_names, rig_names_edges
+from .base import MAX_ARRAY_BYTES, Keypoints2D, byte_size, check_file, generic_names, rig_names_edges
 
 CSV_COLUMNS = ("frame", "joint", "x", "y", "confidence")
 
@@ -84,19 +84,7 @@ def read_npz(path, *, rig=None, image_size: tuple[int, int] | None = None, fps: 
         image_size, fps: used when the file has none.
     """
     p = check_file(path, "keypoints .npz file")
-    if not zipfile.is_zipfile(p):
-        raise InputError(f"{p}: not a readable .npz file (not a zip archive as numpy.savez writes)")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except ValueError as exc:
-        raise InputError(
-            f"{p}: holds Python objects, which are not read (save names as a string array): {exc}"
-        ) from None
-    except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
-        raise InputError(f"{p}: not a readable .npz file ({exc})") from None
-    if "points" not in data:
-        raise InputError(f"{p}: no 'points' array; the file has {sorted(data)}")
+    data = _load_npz(p)
     pts = data["points"]
     if pts.ndim != 3 or pts.shape[-1] != 2:
         raise InputError(f"{p}: 'points' has shape {pts.shape}, expected (T, J, 2)")
@@ -119,6 +107,72 @@ def read_npz(path, *, rig=None, image_size: tuple[int, int] | None = None, fps: 
         fps = float(value[0]) if np.isfinite(value[0]) else None
     return Keypoints2D(pts, data.get("confidence"), names, edges, image_size=image_size, fps=fps, source=str(p),
                        rig_name=rig_name, frame_ids=data.get("frame_ids"))  # fmt: skip
+
+
+#: The arrays of our NPZ (module docstring); other entries are ignored.
+NPZ_KEYS = ("points", "confidence", "joint_names", "edges", "image_size", "fps", "rig_name", "frame_ids")
+#: Largest ratio of an entry's size to its compressed size that deflate can give (about 1,032), with some margin.
+MAX_DEFLATE_RATIO = 1100
+
+
+def _load_npz(p: Path) -> dict[str, np.ndarray]:
+    """The arrays :data:`NPZ_KEYS` of the ``.npz`` file ``p`` (as ``np.load(p, allow_pickle=False)`` gives them),
+    read only after every size they claim has been checked against the file (:func:`_check_entry`); raises
+    :class:`InputError` naming the file."""
+    if not zipfile.is_zipfile(p):
+        raise InputError(f"{p}: not a readable .npz file (not a zip archive as numpy.savez writes)")
+    data: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(p) as z:
+            entries = {info.filename.removesuffix(".npy"): info for info in z.infolist() if not info.is_dir()}
+            wanted = [(key, info) for key, info in entries.items() if key in NPZ_KEYS]
+            total = 0
+            for key, info in wanted:
+                total += _check_entry(z, info, key, p)
+                if total > MAX_ARRAY_BYTES:
+                    raise InputError(f"{p}: the arrays claim {byte_size(total)} in all, more than the "
+                                     f"{byte_size(MAX_ARRAY_BYTES)} a reader allocates")  # fmt: skip
+            for key, info in wanted:
+                with z.open(info) as f:
+                    data[key] = np.lib.format.read_array(f, allow_pickle=False)
+    except InputError:
+        raise
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile, RuntimeError, NotImplementedError) as exc:
+        raise InputError(f"{p}: not a readable .npz file ({exc})") from None
+    except ValueError as exc:  # a malformed .npy header
+        raise InputError(f"{p}: not a readable .npz file (a damaged array: {exc})") from None
+    if "points" not in data:
+        raise InputError(f"{p}: no 'points' array; the file has {sorted(entries)}")
+    return data
+
+
+def _check_entry(z: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, p: Path) -> int:
+    """The bytes the array ``key`` (the entry ``info``) claims, after checking that the file holds them: the zip
+    entry is no bigger than its compressed bytes can give and its ``.npy`` header's shape and dtype need exactly the
+    bytes the entry holds. Raises :class:`InputError` for a lie, a non-array and an array of Python objects."""
+    archive = p.stat().st_size
+    stored = info.compress_type == zipfile.ZIP_STORED
+    if info.compress_size > archive or (stored and info.file_size != info.compress_size) or (
+        info.compress_type == zipfile.ZIP_DEFLATED and info.file_size > MAX_DEFLATE_RATIO * info.compress_size + 1024
+    ):  # fmt: skip
+        raise InputError(f"{p}: the zip entry {info.filename!r} claims {byte_size(info.file_size)} from "
+                         f"{byte_size(info.compress_size)} of compressed data; the archive is damaged")  # fmt: skip
+    with z.open(info) as f:
+        if f.read(6) != b"\x93NUMPY":
+            raise InputError(f"{p}: {info.filename!r} is not a .npy array")
+        version = tuple(f.read(2))
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        if version not in read_header:
+            raise InputError(f"{p}: {key!r} is a .npy array of version {version}, which is not read")
+        shape, _, dtype = read_header[version](f)
+        header = f.tell()
+    if dtype.hasobject:
+        raise InputError(f"{p}: {key!r} holds Python objects, which are not read (save names as a string array)")
+    claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if claimed != info.file_size - header:
+        raise InputError(f"{p}: {key!r} claims shape {shape} of {dtype} ({byte_size(claimed)}) but the file holds "
+                         f"{byte_size(max(info.file_size - header, 0))} of it")  # fmt: skip
+    return claimed
 
 
 def _scalar_text(value) -> str | None:
@@ -308,7 +362,8 @@ def _edge_text(text: str, p: Path) -> np.ndarray:
     pairs = []
     for item in text.replace(",", " ").split():
         a, sep, b = item.partition("-")
-        if not sep or not a.strip().isdigit() or not b.strip().isdigit():
+        ok = sep and all(n.strip().isdecimal() and len(n.strip()) <= 18 for n in (a, b))  # 18 digits fit int64
+        if not ok:
             raise InputError(f"{p}: '# edges:' item {item!r} is not 'a-b' with two joint numbers")
         pairs.append((int(a), int(b)))
     return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)

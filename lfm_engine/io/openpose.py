@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .base import Keypoints2D, check_file, generic_names, load_json, trailing_number
+from .base import Keypoints2D, check_file, float_array, frame_id_array, generic_names, load_json, trailing_number
 from .tracking import DEFAULT_GATE, follow_track
 
 #: (JSON key, number of points, first index of that part in ``openpose_body25_hands_face``).
@@ -155,7 +155,7 @@ def parse_openpose(
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     numbers = [trailing_number(f.stem) for f in files]
-    ids = None if any(n is None for n in numbers) or len(files) == 1 else np.asarray(numbers)
+    ids = None if any(n is None for n in numbers) or len(files) == 1 else frame_id_array(numbers)
     return Keypoints2D(
         track.points, track.confidence, names, edges, image_size=image_size, fps=fps, source=source,
         rig_name=rig_name, frame_ids=ids,
@@ -282,7 +282,7 @@ def _values(values, n: int, f: Path, i: int, key: str) -> np.ndarray:
     if not isinstance(values, list) or len(values) != 3 * n:
         got = len(values) if isinstance(values, list) else type(values).__name__
         raise InputError(f"{f}: person {i}: {key} has {got} values, expected {3 * n} (x, y, c for {n} points)")
-    try:
-        return np.asarray(values, dtype=np.float64).reshape(n, 3)
-    except (TypeError, ValueError):
-        raise InputError(f"{f}: person {i}: {key} holds values that are not numbers") from None
+    arr = float_array(values, f"{f}: person {i}", key)
+    if arr.shape != (3 * n,):
+        raise InputError(f"{f}: person {i}: {key} holds values that are not numbers (nested lists)")
+    return arr.reshape(n, 3)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ._pandas_hdf import open_h5
+from ._h5 import open_h5, read_dataset
 from .base import Keypoints2D, check_file, edges_from_name_pairs
 
 
@@ -40,9 +40,9 @@ def read_sleap(
         for key in ("tracks", "node_names"):
             if key not in h5:
                 raise InputError(f"{p}: no {key!r} dataset, so not a SLEAP analysis file")
-        names = tuple(_texts(h5["node_names"][()]))
-        track_names = _texts(h5["track_names"][()]) if "track_names" in h5 else []
-        raw = np.asarray(h5["tracks"][()], dtype=np.float64)
+        names = tuple(_texts(read_dataset(h5, "node_names", p, "text")))
+        track_names = _texts(read_dataset(h5, "track_names", p, "text")) if "track_names" in h5 else []
+        raw = read_dataset(h5, "tracks", p, "numbers").astype(np.float64)
         locations = _locations(raw, len(names), len(track_names), p)  # (T, J, 2, K)
         T, J, _, K = locations.shape
         occupancy = _occupancy(h5, T, K, p)
@@ -87,7 +87,7 @@ def _locations(raw: np.ndarray, n_nodes: int, n_track_names: int, p) -> np.ndarr
 def _occupancy(h5, T: int, K: int, p) -> np.ndarray:
     if "track_occupancy" not in h5:
         return np.ones((T, K), dtype=bool)
-    occ = np.asarray(h5["track_occupancy"][()])
+    occ = read_dataset(h5, "track_occupancy", p, "numbers")
     if occ.shape == (T, K):
         return occ != 0
     if occ.shape == (K, T):
@@ -98,7 +98,7 @@ def _occupancy(h5, T: int, K: int, p) -> np.ndarray:
 def _scores(h5, T: int, J: int, K: int, p) -> np.ndarray | None:
     if "point_scores" not in h5:
         return None
-    s = np.asarray(h5["point_scores"][()], dtype=np.float64)
+    s = read_dataset(h5, "point_scores", p, "numbers").astype(np.float64)
     if s.shape == (K, J, T):
         return s.T
     if s.shape == (T, J, K):
@@ -108,17 +108,19 @@ def _scores(h5, T: int, J: int, K: int, p) -> np.ndarray | None:
 
 def _edges(h5, names: tuple[str, ...], p) -> np.ndarray:
     if "edge_inds" in h5:
-        e = np.asarray(h5["edge_inds"][()])
+        e = read_dataset(h5, "edge_inds", p, "numbers")
         if e.size == 0:
             return np.zeros((0, 2), np.int64)
         if e.ndim == 2 and e.shape[1] != 2 and e.shape[0] == 2:
             e = e.T
         if e.ndim != 2 or e.shape[1] != 2:
             raise InputError(f"{p}: 'edge_inds' has shape {e.shape}, expected (edges, 2)")
-        return e.astype(np.int64)
+        return e.astype(np.float64)  # Keypoints2D checks that they are joint indices
     if "edge_names" in h5:
-        raw = np.asarray(h5["edge_names"][()])
-        pairs = [_texts(row) for row in raw.reshape(-1, 2)] if raw.size else []
+        raw = read_dataset(h5, "edge_names", p, "text")
+        if raw.size and (raw.ndim != 2 or raw.shape[1] != 2):
+            raise InputError(f"{p}: 'edge_names' has shape {raw.shape}, expected (edges, 2) pairs of node names")
+        pairs = [_texts(row) for row in raw] if raw.size else []
         return edges_from_name_pairs(pairs, names)
     return np.zeros((0, 2), np.int64)
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, LFMError
+from ..safe_json import parse_json
 from .assignment import assign_with_threshold
 from .controls import ControlRig
 from .names import point_of_bone, point_of_joint
@@ -120,11 +121,12 @@ class Mapping:
         """Read a JSON preset (raises :class:`MappingError` naming the file and what is wrong)."""
         p = Path(path)
         try:
-            data = json.loads(p.read_text())
+            raw = p.read_bytes()
         except FileNotFoundError:
             raise MappingError(f"{p}: no such mapping preset") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except OSError as exc:
             raise MappingError(f"{p}: cannot read the mapping preset: {exc}") from None
+        data = parse_json(raw, f"{p}: cannot read the mapping preset", MappingError)
         return cls.from_dict(data, str(p))
 
 

@@ -116,6 +116,37 @@ def test_lift_huge_and_tiny_coordinates(lifters, backend, exponent, offset, foca
         assert_finite("lift output", out)
 
 
+#: Python values as a caller may pass them: numbers, huge integers, None, text, booleans.
+LEAVES = st.one_of(
+    st.floats(-1000, 1000), st.integers(-5, 5), st.sampled_from([None, "1", "x", True, 10**30, 10**400, float("nan")])
+)
+#: Nested Python lists of any shape: ragged, too deep, empty, mixed with leaves.
+NESTED = st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=4), max_leaves=40)
+#: Mostly (T, J, 2)-like nested lists with one place made ragged or odd.
+NEAR_POINTS = st.lists(st.lists(st.lists(st.floats(-500, 500), min_size=2, max_size=2), min_size=2, max_size=4),
+                       min_size=1, max_size=3)  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(RELIABILITY, max_examples=150)
+@given(data=st.data(), points=st.one_of(NESTED, NEAR_POINTS), argument=st.sampled_from(["points2d", "confidence",
+       "mask", "edges", "principal_point"]))  # fmt: skip
+def test_lift_nested_python_lists(lifters, backend, data, points, argument):
+    """Nested lists of any shape as the points or any other array argument (issue 17: ragged lists reached numpy
+    before validation)."""
+    if isinstance(points, list) and points and isinstance(points[0], list) and data.draw(st.booleans()):
+        t = data.draw(st.integers(0, len(points) - 1))
+        points[t] = data.draw(st.one_of(NESTED, st.just(points[t][:-1]), st.just([*points[t], [1.0]])))
+    pose = [[[1.0, 2.0], [3.0, 5.0], [4.0, 1.0]]] * 2
+    kw = {"focal_length": 100.0} if argument == "principal_point" else {}
+    args = (points,) if argument == "points2d" else (pose,)
+    if argument != "points2d":
+        kw[argument] = points
+    out = outcome(lifters[backend].lift, *args, **kw)
+    if out is not None:
+        assert_finite("lift output", out)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_frames_with_no_or_one_visible_joint_are_named(lifters, backend):
     points = np.random.default_rng(0).uniform(0, 100, (5, 4, 2))
