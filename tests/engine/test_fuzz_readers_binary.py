@@ -252,6 +252,8 @@ def _lie(data, raw: bytes) -> bytes:
     """The version 1.0 ``.npy`` bytes ``raw`` with its header's shape replaced by another (the data left as it was)."""
     size = int.from_bytes(raw[8:10], "little")
     header, body = raw[10 : 10 + size].decode("latin1"), raw[10 + size :]
+    if not raw.startswith(b"\x93NUMPY") or "'shape': (" not in header:
+        return raw  # an earlier mutation already made it something else (e.g. ``not_npy``)
     start = header.index("'shape': (") + len("'shape': (")
     end = header.index(")", start)
     claimed = ["1000000000000, 17, 2", "0, 0, 2", "2, 3, 2", "", "-1, 2, 2", "99999999999999999999", "2, 2, 2, 2, 2"]
