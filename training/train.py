@@ -256,6 +256,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--checkpoint-every", type=int, default=250, help="steps between checkpoints and monitor rows")
     ap.add_argument("--micro-batches", type=int, help="override TrainConfig.micro_batches, also when resuming (keep "
                     "world size x micro-batches to keep the global batch)")  # fmt: skip
+    ap.add_argument("--amp", choices=["auto", "bf16", "none"], help="override TrainConfig.amp, also when resuming "
+                    "(bf16 autocast: about 3x faster on CPUs with AVX512-BF16; docs/BENCHMARKS.md)")  # fmt: skip
     ap.add_argument("--until-step", type=int, default=0, help="stop (with a checkpoint) at this step; 0 = no limit")
     ap.add_argument("--shared", help="the shared data folder (default: the config's); also when resuming")
     ap.add_argument("--cache", help="the synthetic pose cache (default: the config's); also when resuming")
@@ -268,8 +270,8 @@ def main(argv: list[str] | None = None) -> None:
     ckpt_path = os.path.join(args.out, "checkpoint.pt")
     state = torch.load(ckpt_path, weights_only=False, map_location=device) if os.path.exists(ckpt_path) else None
     cfg = resolve_config(state, args.config, {"steps": args.steps, "hdm05": args.hdm05})
-    cfg = dataclasses.replace(cfg, shared=args.shared or cfg.shared, cache=args.cache or cfg.cache,
-                              micro_batches=args.micro_batches or cfg.micro_batches)  # fmt: skip
+    runtime = {"shared": args.shared, "cache": args.cache, "micro_batches": args.micro_batches, "amp": args.amp}
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in runtime.items() if v})  # also when resuming
     torch.manual_seed(cfg.seed)
     model = LFMModel(cfg.model).to(device)
     opt = make_optimizer(model, cfg)
