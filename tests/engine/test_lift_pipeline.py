@@ -32,7 +32,7 @@ def lifter(weights_file):
 
 def test_run_shapes_camera_and_scale(tmp_path, rng, lifter):
     path, uv, _ = _clip(tmp_path, rng)
-    result = pipeline.run(path, pipeline.LiftSettings(focal_length=F, height=1.6), lifter=lifter)
+    result = pipeline.run(path, pipeline.LiftSettings(focal_length=F, height=1.6, solve_clip=False), lifter=lifter)
     T, J = uv.shape[:2]
     assert result.name == "clip" and result.num_frames == T and result.joint_names == tuple(stick_figure_names())
     assert result.lifted.shape == (T, J, 3) and result.world.shape == (T, J, 3)
@@ -59,13 +59,14 @@ def test_run_shapes_camera_and_scale(tmp_path, rng, lifter):
 
 def test_placement_setting(tmp_path, rng, lifter):
     path, uv, _ = _clip(tmp_path, rng)
-    direction = pipeline.run(path, pipeline.LiftSettings(focal_length=F, placement="direction"), lifter=lifter)
+    direction = pipeline.run(path, pipeline.LiftSettings(focal_length=F, placement="direction", solve_clip=False),
+                             lifter=lifter)  # fmt: skip
     anim = direction.armature
     assert anim.placement == "direction" and not anim.on_ray.any() and direction.notes == ()
     assert np.allclose(anim.joints, arm.constant_length_points(direction.world, anim.parents, anim.lengths,
                                                                placement="direction"))  # fmt: skip
     # With smoothing the rays go through the smoothed points' projections, so the smoothing is kept.
-    settings = pipeline.LiftSettings(focal_length=F, smoothing="savgol", smoothing_strength=1.0)
+    settings = pipeline.LiftSettings(focal_length=F, smoothing="savgol", smoothing_strength=1.0, solve_clip=False)
     smooth = pipeline.run(path, settings, lifter=lifter)
     on = smooth.armature.on_ray
     smoothed_px = smooth.camera.project(arm.world_to_camera(smooth.world))
@@ -142,9 +143,12 @@ def test_rigs_from_layout_and_file(tmp_path, rng, lifter):
     rig_file = tmp_path / "stick.json"
     rig_file.write_text(json.dumps({"joint_names": stick_figure_names(), "parents": stick_figure_parents(),
                                     "category": "human"}))  # fmt: skip
-    result = pipeline.run(path, pipeline.LiftSettings(rig=str(rig_file)), lifter=lifter)
+    result = pipeline.run(path, pipeline.LiftSettings(rig=str(rig_file), solve_clip=False), lifter=lifter)
     assert result.rig.name == "stick" and result.rig.category == "human" and result.height == 1.75
     assert np.median(np.ptp(result.world[..., 2], axis=1)) == pytest.approx(1.75)  # people: vertical extent
+    solved = pipeline.run(path, pipeline.LiftSettings(rig=str(rig_file)), lifter=lifter)  # the clip solver
+    assert solved.solution.ground is not None  # it has feet (left_ankle, left_toe, ...): the world stands on them
+    assert np.median(np.ptp(solved.armature.joints[..., 2], axis=1)) == pytest.approx(1.75)  # above the ground
     with pytest.raises(InputError, match="has 17 joints but the file has 15"):
         pipeline.run(path, pipeline.LiftSettings(rig="coco17"), lifter=lifter)
     with pytest.raises(RigError, match="unknown"):
