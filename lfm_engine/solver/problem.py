@@ -49,9 +49,9 @@ from . import banded
 
 #: Huber threshold of the depth priors, in their scales.
 HUBER = 2.0
-#: Levenberg-Marquardt damping (times the normal matrix's diagonal): the start, and its change after a rejected and
-#: an accepted step. Near the solution the bone terms' curvature (short face bones) makes undamped steps overshoot.
-LAMBDA_START, LAMBDA_UP, LAMBDA_DOWN = 1e-3, 8.0, 3.0
+#: Levenberg-Marquardt's initial damping (times the normal matrix's diagonal). Near the solution the bone terms'
+#: curvature (short face bones) makes undamped steps overshoot.
+LAMBDA_START = 1e-3
 
 
 @dataclass(frozen=True)
@@ -246,14 +246,16 @@ class ClipProblem:
         Dm[:, np.arange(J), np.arange(J)] += dg
         return Dm, e1, e2, C, hLL, gd, gL
 
-    def step(self, eq, lam: float) -> tuple[np.ndarray, np.ndarray]:
-        """The Levenberg-Marquardt step ``(delta_d, delta_L)`` for the normal equations ``eq`` with damping
-        ``lam`` (times the matrix diagonal, plus a floor), keeping the clip's mean depth (see the module docs)."""
+    def step(self, eq, lam: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """The Levenberg-Marquardt step ``(delta_d, delta_L, predicted)`` for the normal equations ``eq`` with damping
+        ``lam`` (times the matrix diagonal, plus a floor), keeping the clip's mean depth (see the module docs);
+        ``predicted`` is the cost decrease the linearised model predicts."""
         Dm, e1, e2, C, hLL, gd, gL = eq
         T, J, B = self.T, self.J, self.B
         ar = np.arange(J)
         diag = Dm[:, ar, ar].copy()
-        Dm[:, ar, ar] = diag + lam * (diag + 1e-6 * max(float(diag.mean()), 1e-12))  # damped in place, then restored
+        damp = diag + 1e-6 * max(float(diag.mean()), 1e-12)
+        Dm[:, ar, ar] = diag + lam * damp  # damped in place, then restored
         try:
             fac = banded.factor(Dm, [e1, e2])
         finally:
@@ -264,37 +266,46 @@ class ClipProblem:
         S = -np.einsum("tjb,tjc->bc", border, zb)
         S[np.arange(B), np.arange(B)] += hLL * (1.0 + lam)
         y = np.linalg.solve(S, np.concatenate([-gL, [0.0]]) - np.einsum("tjb,tj->b", border, z0))
-        return z0 - zb @ y, y[:B]
+        dd, dL = z0 - zb @ y, y[:B]
+        # the model's decrease -2 g.x - x^T H x, with (H + lam damp) x = -g on the constraint: -g.x + lam x^T damp x
+        predicted = -float((gd * dd).sum() + gL @ dL) + lam * float((damp * dd * dd).sum() + hLL @ (dL * dL))
+        return dd, dL, predicted
 
 
 def solve(problem: ClipProblem, d0: np.ndarray, L0: np.ndarray, *, iterations: int = 10, tol: float = 1e-3,
           damping: float = LAMBDA_START, min_depth: float = 1e-3) -> tuple[np.ndarray, np.ndarray, dict]:  # fmt: skip
     """Levenberg-Marquardt from ``(d0, L0)`` with the initial ``damping``, until an iteration lowers the cost by less
-    than ``tol`` (relative);
-    returns ``(d, L, info)`` with ``info`` the iterations run, the cost before and after, and the factorisations
-    made."""
+    than ``tol`` (relative). The damping follows Nielsen's rule (K. Madsen, H. B. Nielsen, O. Tingleff, "Methods for
+    non-linear least squares problems", 2004): after a step that lowered the cost by ``rho`` times the predicted
+    decrease it is scaled by ``max(1/3, 1 - (2 rho - 1)^3)``, after a rejected step by 2, 4, 8, ...
+
+    Returns:
+        ``(d, L, info)`` with ``info`` the iterations run, the cost before and after, and the factorisations made.
+    """
     d, L = np.array(d0, dtype=np.float64), np.array(L0, dtype=np.float64)
     cost = problem.cost(d, L)
     info = {"cost_start": cost, "iterations": 0, "factorisations": 0}
-    lam = damping
+    lam, nu = damping, 2.0
     for it in range(iterations):
         eq = problem.normal_equations(d, L)
         improved = False
-        for _ in range(8):
-            dd, dL = problem.step(eq, lam)
+        for _ in range(10):
+            dd, dL, predicted = problem.step(eq, lam)
             info["factorisations"] += 1
             dn, Ln = np.maximum(d + dd, min_depth), L + dL
             new = problem.cost(dn, Ln)
             if new < cost:
-                improved = True
+                rho = (cost - new) / max(predicted, 1e-300)
+                lam *= max(1.0 / 3.0, 1.0 - (2.0 * min(rho, 1.0) - 1.0) ** 3)
+                lam, nu, improved = max(lam, 1e-9), 2.0, True
                 break
-            lam *= LAMBDA_UP
+            lam *= nu
+            nu *= 2.0
         info["iterations"] = it + 1
         if not improved:
             break
         drop = (cost - new) / max(cost, 1e-300)
         d, L, cost = dn, Ln, new
-        lam = max(lam / LAMBDA_DOWN, 1e-6)
         if drop < tol:
             break
     info["cost"] = cost

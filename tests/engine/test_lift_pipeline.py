@@ -11,6 +11,8 @@ from helpers import stick_figure_names, stick_figure_parents, stick_figure_poses
 from lfm_engine import InputError, RigError, get_rig, pipeline
 from lfm_engine import armature as arm
 from lfm_engine.io import Keypoints2D, write_keypoints_npz
+from lfm_engine.solver import ground as gr
+from lfm_engine.solver.metrics import bone_lengths
 
 F, W, H = 1000.0, 1280, 720
 
@@ -167,6 +169,55 @@ def test_default_height_by_category(tmp_path, rng, lifter):
     result = pipeline.run(write_keypoints_npz(kp, tmp_path / "hand.npz"), lifter=lifter)
     assert result.height == pytest.approx(0.19)
     assert arm.subject_extent(result.world, vertical=False) == pytest.approx(0.19)
+
+
+def _walker_file(tmp_path):
+    """The filmed walker of the clip solver's tests as an OpenPose BODY_25B keypoint file: (path, filmed)."""
+    import walker
+
+    fm = walker.filmed(np.random.default_rng(0), frames=60)
+    kp = Keypoints2D(fm.points2d, fm.visible.astype(np.float32), walker.RIG.joint_names, walker.RIG.edge_array(),
+                     image_size=(1920, 1080), fps=fm.fps, rig_name="openpose_body25b")  # fmt: skip
+    return write_keypoints_npz(kp, tmp_path / "walk.npz"), fm
+
+
+def test_the_clip_solver_is_on_by_default(tmp_path, lifter):
+    path, fm = _walker_file(tmp_path)
+    result = pipeline.run(path, pipeline.LiftSettings(focal_length=fm.focal), lifter=lifter)
+    sol = result.solution
+    assert pipeline.LiftSettings().solve_clip and sol is not None and sol.ground is not None
+    assert np.abs(result.armature.joints - sol.joints).max() < 1e-9  # the armature is built on it as it is
+    assert result.armature.placement == "direction" and not result.armature.ray_misses.any()
+    assert [n for n in result.notes if n.startswith("clip solver")] == [sol.summary()]
+    assert np.array_equal(result.camera_matrix, sol.camera_matrix) and result.camera_locations is None
+    assert np.allclose(result.world, gr.apply(sol.transform, result.scale * arm.camera_to_world(result.lifted)))
+    lengths = bone_lengths(sol.joints, result.rig.tree_parents())
+    assert np.ptp(lengths, axis=0).max() < 1e-9  # constant bone lengths
+    # in place: the pelvis stays above the origin, the camera moves the other way (keyed)
+    still = pipeline.run(path, pipeline.LiftSettings(focal_length=fm.focal, root_motion=False), lifter=lifter)
+    assert still.camera_locations.shape == (60, 3)
+    seen = still.armature.joints - still.camera_locations[:, None]
+    assert np.allclose(seen, sol.joints - sol.camera_locations[:, None])
+    # contacts: per-foot per-frame overrides, modes
+    never = np.zeros((60, 2), dtype=np.int8)
+    forced = pipeline.run(path, pipeline.LiftSettings(focal_length=fm.focal, contact_overrides=never), lifter=lifter)
+    assert not forced.solution.contacts.any()
+    with pytest.raises(InputError, match="contact overrides"):
+        pipeline.run(path, pipeline.LiftSettings(contact_overrides=never[:5]), lifter=lifter)
+    with pytest.raises(InputError, match="unknown contact mode"):
+        pipeline.run(path, pipeline.LiftSettings(contact_mode="often"), lifter=lifter)
+
+
+def test_the_clip_solver_switch_and_its_limits(tmp_path, lifter, monkeypatch):
+    path, fm = _walker_file(tmp_path)
+    off = pipeline.run(path, pipeline.LiftSettings(focal_length=fm.focal, solve_clip=False), lifter=lifter)
+    assert off.solution is None and off.armature.placement == "ray"
+    assert np.array_equal(off.camera_matrix, pipeline.CAMERA_MATRIX)
+    assert np.allclose(off.world, off.scale * arm.camera_to_world(off.lifted))  # the camera world, as before
+    monkeypatch.setattr(pipeline, "MAX_SOLVER_JOINTS", 20)
+    big = pipeline.run(path, pipeline.LiftSettings(focal_length=fm.focal), lifter=lifter)
+    assert big.solution is None and "rigs of up to 20 joints; these 25" in big.notes[0]
+    assert np.allclose(big.armature.joints, off.armature.joints)
 
 
 def test_load_lifter_is_cached_and_checks_the_file(weights_file, tmp_path):
