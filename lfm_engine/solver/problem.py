@@ -164,7 +164,6 @@ class ClipProblem:
         w, T, J, B = self.w, self.T, self.J, self.B
         R = self.R
         res = self.residuals(d, L)
-        Dm = np.zeros((T, J, J))
         dg = np.zeros((T, J))  # diagonal additions
         e1 = np.zeros((max(T - 1, 0), J))
         e2 = np.zeros((max(T - 2, 0), J))
@@ -173,8 +172,10 @@ class ClipProblem:
         k = 1.0 / w.depth_shape
         r = res["shape"]
         om = _huber(r)[1]  # (T, J)
-        Dm += k * k * (om[:, :, None] * np.eye(J) - (om[:, :, None] + om[:, None, :]) / J
-                       + om.sum(1)[:, None, None] / J**2)  # fmt: skip
+        Dm = np.add(om[:, :, None], om[:, None, :])  # built in place: (T, J, J) is the big array here
+        Dm *= -k * k / J
+        Dm += (k * k * om.sum(1) / J**2)[:, None, None]
+        dg += k * k * om
         wr = om * r
         gd += k * (wr - wr.mean(1, keepdims=True))
         # distance: r = k mean(e)
@@ -211,10 +212,11 @@ class ClipProblem:
             ap = -k * (u * R[:, p]).sum(-1)
             aL = -k
             r = res["bone"]
-            tt = np.arange(T)[:, None] * (J * J)
-            idx = np.concatenate([tt + c * J + c, tt + p * J + p, tt + c * J + p, tt + p * J + c], 1).ravel()
-            val = np.concatenate([ac * ac, ap * ap, ac * ap, ac * ap], 1).ravel()
-            Dm += np.bincount(idx, val, minlength=T * J * J).reshape(T, J, J)
+            tt = np.arange(T)[:, None] * J
+            idx = np.concatenate([tt + c, tt + p], 1).ravel()  # a joint is the parent of several bones: summed
+            dg += np.bincount(idx, np.concatenate([ac * ac, ap * ap], 1).ravel(), minlength=T * J).reshape(T, J)
+            Dm[:, c, p] += ac * ap  # each (child, parent) pair once
+            Dm[:, p, c] += ac * ap
             bi = np.arange(B)
             C[:, c, bi] += ac * aL
             C[:, p, bi] += ap * aL
@@ -260,8 +262,12 @@ class ClipProblem:
             fac = banded.factor(Dm, [e1, e2])
         finally:
             Dm[:, ar, ar] = diag
-        border = np.concatenate([C, np.full((T, J, 1), 1.0 / (T * J))], -1)  # the lengths, and the mean depth
-        Z = banded.solve(fac, np.concatenate([-gd[..., None], border], -1))  # (T, J, 2 + B)
+        rhs = np.empty((T, J, B + 2))
+        rhs[..., 0] = -gd
+        rhs[..., 1 : B + 1] = C
+        rhs[..., B + 1] = 1.0 / (T * J)
+        border = rhs[..., 1:]  # the lengths, and the mean depth
+        Z = banded.solve(fac, rhs)  # (T, J, 2 + B)
         z0, zb = Z[..., 0], Z[..., 1:]
         S = -np.einsum("tjb,tjc->bc", border, zb)
         S[np.arange(B), np.arange(B)] += hLL * (1.0 + lam)
