@@ -79,7 +79,8 @@ def write_clip(
         coll = bpy.data.collections.new(base)
         created.append(coll)
         scene.collection.children.link(coll)
-        camera = _camera(result, base, coll, created, frames)
+        camera = _camera(result, base, coll, created)
+        _camera_keys(result, camera, base, frames, created)
         if output == "ARMATURE":
             top = _armature(view_layer, result, base, coll, frames, created)
         elif output == "EMPTIES":
@@ -104,7 +105,7 @@ def write_clip(
 
 
 # ---------------------------------------------------------------------- camera
-def _camera(result, base: str, coll, created: list, frames: np.ndarray) -> bpy.types.Object:
+def _camera(result, base: str, coll, created: list) -> bpy.types.Object:
     cam = result.camera
     w, h = cam.image_size
     data = bpy.data.cameras.new(f"{base}Camera")
@@ -116,7 +117,6 @@ def _camera(result, base: str, coll, created: list, frames: np.ndarray) -> bpy.t
     data.shift_x = (w / 2.0 - cam.principal_point[0]) / w
     data.shift_y = (cam.principal_point[1] - h / 2.0) / w
     matrix = getattr(result, "camera_matrix", None)
-    moving = getattr(result, "camera_locations", None)
     where = np.zeros(3) if matrix is None else np.asarray(matrix)[:3, 3]
     far = float(np.nanmax(np.linalg.norm(result.world - where, axis=-1)))
     data.clip_end = max(data.clip_end, 4.0 * far)
@@ -127,11 +127,17 @@ def _camera(result, base: str, coll, created: list, frames: np.ndarray) -> bpy.t
     else:
         obj.matrix_basis = Matrix(np.asarray(matrix).tolist())  # no parent: the world matrix
     coll.objects.link(obj)
-    if moving is not None:  # in place: the camera follows the subject
-        action = _new_action(f"{base}CameraAction", obj, created)
-        for i in range(3):
-            write_keys(_fcurve(action, obj, "location", i, "Camera"), frames, np.asarray(moving)[:, i])
     return obj
+
+
+def _camera_keys(result, camera, base: str, frames: np.ndarray, created: list) -> None:
+    """In place (``result.camera_locations``): key the camera's location so that it follows the subject."""
+    moving = getattr(result, "camera_locations", None)
+    if moving is None:
+        return
+    action = _new_action(f"{base}CameraAction", camera, created)
+    for i in range(3):
+        write_keys(_fcurve(action, camera, "location", i, "Camera"), frames, np.asarray(moving)[:, i])
 
 
 # ---------------------------------------------------------------------- armature
