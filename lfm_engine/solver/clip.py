@@ -35,6 +35,9 @@ Steps
    direction and a ground plane from them, contacts detected again against that plane; the mode and per-frame
    overrides applied; the up direction and the plane from the final contacts.
 3. 2D tracks again with planted sole joints pinned; the full problem with contact, ground and floor terms.
+
+(Clips longer than :data:`WINDOW_FRAMES` solve steps 1 and 3 window by window, cross-faded over the overlaps, so
+that memory follows the window; contacts, the ground and the bone lengths stay the clip's.)
 4. Exact bone lengths (each joint put at its bone's solved length along its direction from its parent,
    :func:`lfm_engine.armature.constant_length_points`, ``"direction"``): moves joints by the small length residuals.
 5. A scale about the camera centre (which keeps every ray, so the footage match) to the subject's height measured
@@ -64,6 +67,10 @@ from . import track2d
 REFERENCE_HEIGHT = 1.75
 #: The uncertainty of an unseen joint's 2D prior, in detector noises.
 PRIOR_NOISES = 10.0
+#: Clips longer than this many frames are solved in windows of it (memory grows with the window, not the clip),
+#: overlapping by :data:`WINDOW_OVERLAP` frames over which the depths are cross-faded.
+WINDOW_FRAMES = 3000
+WINDOW_OVERLAP = 100
 
 
 @dataclass(frozen=True)
@@ -253,10 +260,13 @@ def solve_clip(
     R = _rays(tr, f, pp)
     # a bone's length jitters by about the tracks' noise in metres at the frame's distance
     bone_sigma = np.hypot(w.bone, sigma * p3[..., 1].mean(1) / f)  # (T,)
-    first = pb.ClipProblem(R, p3[..., 1], bones, fps, w, bone_sigma=bone_sigma)
     d0 = p3[..., 1].copy()
     L0 = _median_lengths(d0[..., None] * R, bones)
-    d1, L1, info1 = pb.solve(first, d0, L0, iterations=s.first_iterations, damping=1e-6)
+
+    def first(a, b):
+        return pb.ClipProblem(R[a:b], p3[a:b, :, 1], bones, fps, w, bone_sigma=bone_sigma[a:b])
+
+    d1, L1, info1 = _solve_windows(first, d0, L0, iterations=s.first_iterations, damping=1e-6)
     X1 = _exact(d1[..., None] * R, parents, bones, L1)
 
     # 2. contacts and ground
@@ -290,9 +300,13 @@ def solve_clip(
             heights[sole] = foot.sole_height * size
     tr = tracks(X1, pins)
     R = _rays(tr, f, pp)
-    final = pb.ClipProblem(R, p3[..., 1], bones, fps, w, bone_sigma=bone_sigma, pins=pins, on_ground=on_ground,
-                           heights=heights, plane=plane)  # fmt: skip
-    d2, L2, info2 = pb.solve(final, X1[..., 1], L1, iterations=s.iterations)
+
+    def final(a, b):
+        return pb.ClipProblem(R[a:b], p3[a:b, :, 1], bones, fps, w, bone_sigma=bone_sigma[a:b],
+                              pins=None if pins is None else pins[a : b - 1], heights=heights, plane=plane,
+                              on_ground=None if on_ground is None else on_ground[a:b])  # fmt: skip
+
+    d2, L2, info2 = _solve_windows(final, X1[..., 1], L1, iterations=s.iterations)
 
     # 4-5. exact lengths, height, ground frame, in place
     X = _exact(d2[..., None] * R, parents, bones, L2)
@@ -323,6 +337,49 @@ def solve_clip(
         transform=M, camera_matrix=gr.camera_matrix(M), root_offsets=offsets, tracks2d=tr, sigma_px=sigma,
         reprojection=reproj, info=info,
     )  # fmt: skip
+
+
+def windows(frames: int) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]``: the whole clip, or windows of :data:`WINDOW_FRAMES` frames overlapping by
+    :data:`WINDOW_OVERLAP` (the last one stretched to the end rather than left shorter than twice the overlap)."""
+    size, overlap = WINDOW_FRAMES, WINDOW_OVERLAP
+    if frames <= size:
+        return [(0, frames)]
+    out, a = [], 0
+    while True:
+        b = min(a + size, frames)
+        if frames - b < 2 * overlap:
+            out.append((a, frames))
+            return out
+        out.append((a, b))
+        a = b - overlap
+
+
+def _solve_windows(make, d0: np.ndarray, L0: np.ndarray, **kw) -> tuple[np.ndarray, np.ndarray, dict]:
+    """:func:`lfm_engine.solver.problem.solve` of ``make(start, stop)`` over :func:`windows` of the clip: the depths
+    cross-faded linearly over each overlap, the lengths averaged by window length. Returns ``(d, L, info)``."""
+    T = len(d0)
+    parts = windows(T)
+    if len(parts) == 1:
+        return pb.solve(make(0, T), d0, L0, **kw)
+    d = np.zeros_like(d0)
+    weight = np.zeros(T)
+    L = np.zeros_like(L0)
+    info = {"iterations": 0, "factorisations": 0, "cost_start": 0.0, "cost": 0.0, "windows": len(parts)}
+    for k, (a, b) in enumerate(parts):
+        dk, Lk, ik = pb.solve(make(a, b), d0[a:b], L0, **kw)
+        ramp = np.ones(b - a)
+        if k > 0:
+            ramp[:WINDOW_OVERLAP] = np.linspace(0.0, 1.0, WINDOW_OVERLAP + 2)[1:-1]
+        if k < len(parts) - 1:
+            ramp[-WINDOW_OVERLAP:] = np.linspace(1.0, 0.0, WINDOW_OVERLAP + 2)[1:-1]
+        d[a:b] += ramp[:, None] * dk
+        weight[a:b] += ramp
+        L += (b - a) * Lk
+        info["iterations"] = max(info["iterations"], ik["iterations"])
+        for key in ("factorisations", "cost_start", "cost"):
+            info[key] += ik[key]
+    return d / weight[:, None], L / sum(b - a for a, b in parts), info
 
 
 def _median_lengths(X: np.ndarray, bones: np.ndarray) -> np.ndarray:

@@ -291,6 +291,24 @@ def test_a_rig_without_feet_keeps_the_camera_world(clip):
     assert "no ground plane" in sol.summary()
 
 
+def test_long_clips_are_solved_in_windows(clip, monkeypatch):
+    from lfm_engine.solver import clip as solver_clip
+
+    fm = clip[0]
+    monkeypatch.setattr(solver_clip, "WINDOW_FRAMES", 50)
+    monkeypatch.setattr(solver_clip, "WINDOW_OVERLAP", 15)
+    assert solver_clip.windows(120) == [(0, 50), (35, 85), (70, 120)] and solver_clip.windows(50) == [(0, 50)]
+    assert solver_clip.windows(200) == [(0, 50), (35, 85), (70, 120), (105, 155), (140, 200)]
+    win = _solve(fm)
+    assert win.info["final"]["windows"] == 3
+    # each window keeps its own mean depth (the lifted one over 50 frames here, over 3000 by default)
+    assert np.linalg.norm(win.joints_camera - fm.truth, axis=-1).mean() < 0.07  # measured 3.3 cm (whole: 4.0)
+    assert (M.jerk(win.joints_camera, fm.fps) < 100).all()  # no seam
+    assert M.foot_slide(win.joints_camera, FEET, fm.contacts, fm.fps)["speed"] < 0.15
+    lengths = M.bone_lengths(win.joints, PARENTS)
+    assert np.abs(lengths - lengths[0]).max() < 1e-9
+
+
 @pytest.mark.parametrize("frames", [1, 2, 3])
 def test_very_short_clips(frames):
     fm = walker.filmed(np.random.default_rng(1), frames=frames)
