@@ -311,7 +311,7 @@ def solve_clip(
     # 4-5. exact lengths, height, ground frame, in place
     X = _exact(d2[..., None] * R, parents, bones, L2)
     lengths = np.full(J, np.nan)
-    lengths[bones[:, 0]] = L2
+    lengths[bones[:, 0]] = np.maximum(L2, arm.MIN_BONE_LENGTH)  # as _exact placed them
     if height:
         up = plane[0] if plane is not None else None
         extent = _extent(X, up) if up is not None else arm.subject_extent(X, vertical=human)

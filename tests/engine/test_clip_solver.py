@@ -204,7 +204,7 @@ def test_planted_feet_do_not_slide(clip):
     fm, sol, per_frame = clip
     after = M.foot_slide(sol.joints_camera, FEET, fm.contacts, fm.fps)
     before = M.foot_slide(per_frame, FEET, fm.contacts, fm.fps)
-    assert after["speed"] < 0.15 and after["wander"] < 0.06 and after["jump"] < 0.03  # 0.07 m/s, 2.7 cm, 1.1 cm
+    assert after["speed"] < 0.15 and after["wander"] < 0.06 and after["jump"] < 0.03  # 0.07 m/s, 2.7 cm, 2.0 cm
     assert before["speed"] > 0.15 and before["wander"] > 0.06 and before["jump"] > 0.03  # 4.4 m/s, 73 cm, 69 cm
 
 
