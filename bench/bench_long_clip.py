@@ -6,11 +6,11 @@ The clip is the demo's walking figure (``blender_addon/demo.py``) made ``--frame
 900 px camera, written as our NPZ and CSV.
 
 Stages: ``read-npz`` and ``read-csv`` (``read_keypoints``), ``lift`` (``pipeline.run``: read, lift in chunks, world,
-One-Euro smoothing, armature; shipped weights), ``key`` (``lift`` plus ``blender_io.write_clip`` into bpy: an armature
-with one key per frame on every F-curve, then the .blend saved).
+One-Euro smoothing, the clip solver unless ``--no-clip-solver``, armature; shipped weights), ``key`` (``lift`` plus
+``blender_io.write_clip`` into bpy: an armature with one key per frame on every F-curve, then the .blend saved).
 
 Run: ``.venv/bin/python bench/bench_long_clip.py [--frames 100000 10000] [--backend numpy|torch]
-[--stages read-npz read-csv lift key]``.
+[--stages read-npz read-csv lift key] [--no-clip-solver]``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def make_clip(frames: int, folder: Path) -> tuple[Path, Path]:
     return io.write_keypoints_npz(kp, folder / "long.npz"), io.write_keypoints_csv(kp, folder / "long.csv")
 
 
-def run_stage(stage: str, npz: Path, csv: Path, backend: str) -> dict:
+def run_stage(stage: str, npz: Path, csv: Path, backend: str, solve_clip: bool = True) -> dict:
     """One stage in this process; returns its figures."""
     import numpy as np  # noqa: F401 - imported before the baseline is taken
 
@@ -79,7 +79,8 @@ def run_stage(stage: str, npz: Path, csv: Path, backend: str) -> dict:
         kp = read_keypoints(npz if stage == "read-npz" else csv)
         frames = kp.num_frames
     else:
-        settings = pipeline.LiftSettings(focal_length=900.0, smoothing="one_euro", backend=backend)
+        settings = pipeline.LiftSettings(focal_length=900.0, smoothing="one_euro", backend=backend,
+                                         solve_clip=solve_clip)  # fmt: skip
         result = pipeline.run(npz, settings, lifter=lifter)
         frames = result.num_frames
         if stage == "key":
@@ -96,23 +97,26 @@ def main() -> None:
     ap.add_argument("--frames", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
     ap.add_argument("--backend", choices=("numpy", "torch"), default="numpy")
+    ap.add_argument("--no-clip-solver", dest="clip_solver", action="store_false", help="lift frame by frame")
     ap.add_argument("--stage", help=argparse.SUPPRESS)  # internal: run one stage and print JSON
     ap.add_argument("--npz", help=argparse.SUPPRESS)
     ap.add_argument("--csv", help=argparse.SUPPRESS)
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     if args.stage:
-        print(json.dumps(run_stage(args.stage, Path(args.npz), Path(args.csv), args.backend)))
+        print(json.dumps(run_stage(args.stage, Path(args.npz), Path(args.csv), args.backend, args.clip_solver)))
         return
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    print(f"backend {args.backend}; COCO-17 walk; figures per stage in a fresh process (Linux VmRSS / VmHWM)")
+    solver = "clip solver on" if args.clip_solver else "no clip solver"
+    print(f"backend {args.backend}; {solver}; COCO-17 walk; figures per stage in a fresh process (Linux VmRSS / "
+          "VmHWM)")  # fmt: skip
     print(f"{'stage':>9} {'frames':>8} {'seconds':>8} {'base MB':>8} {'peak MB':>8} {'extra MB':>9} {'KB/frame':>9}")
     for frames in args.frames:
         with tempfile.TemporaryDirectory() as tmp:
             npz, csv = make_clip(frames, Path(tmp))
             for stage in args.stages:
                 cmd = [sys.executable, __file__, "--stage", stage, "--npz", str(npz), "--csv", str(csv),
-                       "--backend", args.backend]  # fmt: skip
+                       "--backend", args.backend, *([] if args.clip_solver else ["--no-clip-solver"])]  # fmt: skip
                 done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
                 if done.returncode:
                     print(f"{stage:>9} {frames:>8} failed: {done.stderr.strip().splitlines()[-1:]}")

@@ -78,6 +78,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="parts",
         help="MediaPipe whole-body keypoints: lift body, hands and face alone and attach them (default), or whole",
     )
+    ap.add_argument(
+        "--no-clip-solver",
+        dest="clip_solver",
+        action="store_false",
+        help="place each frame on its own instead of solving the whole clip (constant bone lengths, smooth motion, "
+        "planted feet, a ground plane)",
+    )
+    ap.add_argument(
+        "--contacts",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="when the clip solver plants the feet (default auto: where they are low and still)",
+    )
+    ap.add_argument(
+        "--in-place",
+        action="store_true",
+        help="keep the subject's pelvis above the origin (the camera moves the other way) instead of root motion",
+    )
     ap.add_argument("--empties", action="store_true", help="one empty per joint instead of an armature")
     ap.add_argument("--strict", action="store_true", help="write nothing when any input fails")
     ap.add_argument(
@@ -121,6 +139,7 @@ def settings_from_args(args: argparse.Namespace):
         smoothing_strength=args.smoothing_strength, height=args.height, focal_length=args.focal_length,
         image_size=tuple(args.image_size) if args.image_size else None, fps=args.fps, frame_start=args.start,
         frame_end=args.end, weights=args.weights, backend=args.backend, whole_body=args.whole_body,
+        solve_clip=args.clip_solver, contact_mode=args.contacts, root_motion=not args.in_place,
     )  # fmt: skip
 
 

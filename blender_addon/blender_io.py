@@ -3,9 +3,12 @@
 Everything is computed by the engine; this module only copies arrays into Blender data:
 
 * a **collection** named after the clip holding everything below;
-* a **camera** at the world origin looking along +Y (Z up), matching the footage: ``sensor_fit = 'HORIZONTAL'``,
-  ``lens = f_px * sensor_width / image_width``, the principal point as lens shift (in image widths); without a
-  known focal length the engine's long lens (:data:`lfm_engine.pipeline.LONG_LENS_FACTOR`, nearly orthographic);
+* a **camera** matching the footage: ``sensor_fit = 'HORIZONTAL'``, ``lens = f_px * sensor_width / image_width``,
+  the principal point as lens shift (in image widths); without a known focal length the engine's long lens
+  (:data:`lfm_engine.pipeline.LONG_LENS_FACTOR`, nearly orthographic). It is placed by the result's
+  ``camera_matrix``: at the world origin looking along +Y (Z up) without the clip solver, above the ground at the
+  solved height and tilt with it; in place (``camera_locations``) its location is keyed so that it follows the
+  subject and the footage still lines up;
 * an **armature** (bones made in edit mode from the engine's rest matrices) with one action holding
   ``rotation_quaternion`` keys for every bone and ``location`` keys for root bones, or **empties**, one per joint,
   with ``location`` keys (the lifted points as they are, without the constant-length fit).
@@ -77,6 +80,7 @@ def write_clip(
         created.append(coll)
         scene.collection.children.link(coll)
         camera = _camera(result, base, coll, created)
+        _camera_keys(result, camera, base, frames, created)
         if output == "ARMATURE":
             top = _armature(view_layer, result, base, coll, frames, created)
         elif output == "EMPTIES":
@@ -112,13 +116,28 @@ def _camera(result, base: str, coll, created: list) -> bpy.types.Object:
     # Lens shift is in units of the fitted sensor side, here the image width.
     data.shift_x = (w / 2.0 - cam.principal_point[0]) / w
     data.shift_y = (cam.principal_point[1] - h / 2.0) / w
-    far = float(np.nanmax(np.linalg.norm(result.world, axis=-1)))
+    matrix = getattr(result, "camera_matrix", None)
+    where = np.zeros(3) if matrix is None else np.asarray(matrix)[:3, 3]
+    far = float(np.nanmax(np.linalg.norm(result.world - where, axis=-1)))
     data.clip_end = max(data.clip_end, 4.0 * far)
     obj = bpy.data.objects.new(f"{base}Camera", data)
     created.append(obj)
-    obj.rotation_euler = (math.pi / 2, 0.0, 0.0)  # looks along +Y with +Z up
+    if matrix is None:
+        obj.rotation_euler = (math.pi / 2, 0.0, 0.0)  # looks along +Y with +Z up
+    else:
+        obj.matrix_basis = Matrix(np.asarray(matrix).tolist())  # no parent: the world matrix
     coll.objects.link(obj)
     return obj
+
+
+def _camera_keys(result, camera, base: str, frames: np.ndarray, created: list) -> None:
+    """In place (``result.camera_locations``): key the camera's location so that it follows the subject."""
+    moving = getattr(result, "camera_locations", None)
+    if moving is None:
+        return
+    action = _new_action(f"{base}CameraAction", camera, created)
+    for i in range(3):
+        write_keys(_fcurve(action, camera, "location", i, "Camera"), frames, np.asarray(moving)[:, i])
 
 
 # ---------------------------------------------------------------------- armature

@@ -37,6 +37,11 @@ class LFM_PT_main(Panel):
         col.prop(settings, "clip_end")
         col.prop(settings, "scene_start")
 
+        layout.prop(settings, "solve_clip")
+        if settings.solve_clip:
+            col = layout.column(align=True)
+            col.prop(settings, "contact_mode")
+            col.prop(settings, "motion")
         layout.prop(settings, "smoothing")
         if settings.smoothing != "NONE":
             layout.prop(settings, "smoothing_strength")

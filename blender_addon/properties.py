@@ -33,6 +33,16 @@ WHOLE_BODY_ITEMS = [
      "and the nose (measured better, docs/DETECTION.md)"),
     ("WHOLE", "Whole", "MediaPipe whole-body keypoints: lifted as one skeleton"),
 ]  # fmt: skip
+CONTACT_ITEMS = [
+    ("AUTO", "Auto", "Feet are planted where they are low and still (detected from the motion)"),
+    ("ALWAYS", "Always", "Both feet planted in every frame (a subject standing still)"),
+    ("NEVER", "Never", "No foot planted: no foot locking (the ground is put under the lowest points)"),
+]
+MOTION_ITEMS = [
+    ("ROOT_MOTION", "Root Motion", "The subject moves over the ground as filmed; the camera stands still"),
+    ("IN_PLACE", "In Place", "The subject's pelvis stays above the origin; the camera is keyed to move the other "
+     "way, so the footage still lines up"),
+]  # fmt: skip
 BACKEND_ITEMS = [
     ("AUTO", "Automatic", "PyTorch (CUDA when available) if it can be imported, else NumPy"),
     ("NUMPY", "NumPy", "The NumPy model: no extra package needed"),
@@ -57,6 +67,17 @@ class LFM_SceneSettings(PropertyGroup):
         min=0.0,
         max=1.0,
     )
+    solve_clip: BoolProperty(
+        name="Clip Solver",
+        description="Solve the whole clip at once: constant bone lengths, smooth motion (depth included), planted "
+        "feet and a ground plane under the subject (the camera's height and tilt follow); off: each frame is placed "
+        "on its own",
+        default=True,
+    )
+    contact_mode: EnumProperty(
+        name="Foot Contacts", description="When the clip solver plants the feet", items=CONTACT_ITEMS, default="AUTO"
+    )
+    motion: EnumProperty(name="Motion", items=MOTION_ITEMS, default="ROOT_MOTION")
     smoothing: EnumProperty(name="Smoothing", items=SMOOTHING_ITEMS, default="NONE")
     smoothing_strength: FloatProperty(
         name="Strength", description="0 light, 1 heavy", default=0.5, min=0.0, max=1.0, subtype="FACTOR"
@@ -171,6 +192,9 @@ def lift_settings(settings: LFM_SceneSettings, prefs: LFM_Preferences | None, sc
         backend=prefs.backend.lower() if prefs is not None else "auto",
         default_fps=scene_fps,
         whole_body=settings.whole_body.lower(),
+        solve_clip=settings.solve_clip,
+        contact_mode=settings.contact_mode.lower(),
+        root_motion=settings.motion == "ROOT_MOTION",
     )
 
 

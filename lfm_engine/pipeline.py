@@ -1,4 +1,5 @@
-"""The whole lift of one keypoint file, as plain arrays: read -> lift -> Blender world -> smoothing -> armature.
+"""The whole lift of one keypoint file, as plain arrays: read -> lift -> Blender world -> smoothing -> clip solver
+(:mod:`lfm_engine.solver`: constant bone lengths, smooth motion, planted feet, a ground plane) -> armature.
 
 This is what the Blender add-on's operator and batch script run (they only copy the result into Blender); nothing
 here imports ``bpy``.
@@ -40,6 +41,8 @@ from .layouts import available_rigs, get_rig
 from .lifter import Lifter
 from .rig import Rig
 from .safe_json import parse_json
+from .solver import clip as clip_solver
+from .solver import contacts, ground
 from .steps import run_to_end
 
 #: Focal length assumed when none is known, in units of the image's larger side (a long lens, close to weak
@@ -49,6 +52,12 @@ LONG_LENS_FACTOR = 5.0
 SENSOR_WIDTH_MM = 36.0
 #: Frames lifted per step of :func:`lift_steps` at most (steps are also bounded by the lifter's memory budget).
 MAX_CHUNK_FRAMES = 256
+#: The clip solver runs on rigs of at most this many joints (its cost grows as joints cubed); larger rigs (whole-body
+#: layouts with hands and face) are placed frame by frame, with a note.
+MAX_SOLVER_JOINTS = 64
+#: Where the camera object sits in the camera world (at the origin looking along +Y, Z up): Blender's
+#: ``matrix_world``.
+CAMERA_MATRIX = ground.camera_matrix(np.eye(4))
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,8 @@ class LiftSettings:
             (:func:`lfm_engine.available_rigs`); or the path of a ``.json`` rig file (``Rig.to_dict()`` format).
         confidence_threshold: joints scoring at or below this are treated as missing.
         smoothing: ``"none"``, ``"one_euro"`` or ``"savgol"`` (:func:`lfm_engine.armature.smooth`), applied to the
-            world points in metres before the armature is fitted.
+            world points in metres before the armature is fitted (with the clip solver: to the lifted points it
+            starts from, which it smooths itself anyway).
         smoothing_strength: 0 (light) to 1 (heavy).
         height: the subject's size in metres; None: by the rig's category (1.75 m for people,
             :func:`lfm_engine.armature.default_height`). People are measured by their vertical extent, other
@@ -85,6 +95,17 @@ class LiftSettings:
             (body, hands and face alone, attached at the wrists and the nose; the measured better) or ``"whole"``.
         detection: the :class:`lfm_engine.detect.DetectSettings` used when the source is footage (a video, an image
             or an image folder); None: the defaults (body, hands and face).
+        solve_clip: run the clip solver (:mod:`lfm_engine.solver`; the default): one least-squares fit over the
+            whole clip with constant bone lengths, reprojection onto the detections within their noise, smooth
+            motion in all three axes, planted feet and a ground plane (people), instead of placing each frame on
+            its own (``placement``, which is then unused). Rigs of more than :data:`MAX_SOLVER_JOINTS` joints are
+            placed frame by frame.
+        contact_mode: the clip solver's foot contacts: ``"auto"`` (detected), ``"always"`` or ``"never"``
+            (:data:`lfm_engine.solver.CONTACT_MODES`).
+        contact_overrides: ``(T, F)`` int per-foot per-frame overrides of the lifted frames (feet in the order of
+            :func:`lfm_engine.solver.find_feet`, left first; -1 auto, 0 never, 1 always); None: none.
+        root_motion: True: the subject moves over the ground as filmed; False: in place (its pelvis stays above the
+            origin and the camera moves the other way, keyed, so that the footage still lines up).
     """
 
     rig: str | None = None
@@ -104,6 +125,10 @@ class LiftSettings:
     placement: str = "ray"
     whole_body: str = "parts"
     detection: detect.DetectSettings | None = None
+    solve_clip: bool = True
+    contact_mode: str = "auto"
+    contact_overrides: np.ndarray | None = field(default=None, compare=False)
+    root_motion: bool = True
 
 
 @dataclass(frozen=True)
@@ -147,9 +172,11 @@ class ClipResult:
         lifted: ``(T, J, 3)`` float32 camera frame, pixels (:meth:`Lifter.lift`; frames that could not be lifted
             interpolated).
         lifted_frames: ``(T,)`` bool: False for frames with fewer than two visible joints, filled by interpolation.
-        world: ``(T, J, 3)`` float64 Blender world, metres, after smoothing (before the constant-length fit).
+        world: ``(T, J, 3)`` float64 Blender world, metres, after smoothing (before the constant-length fit or the
+            clip solver; with the solver moved into its world, the ground's, as the armature is).
         armature: the armature and its keys (its ``joints`` are the constant-length ``world``; with the ``"ray"``
-            placement every visible joint whose bone reaches its camera ray reprojects onto its keypoint).
+            placement every visible joint whose bone reaches its camera ray reprojects onto its keypoint; with the
+            clip solver they are :attr:`lfm_engine.solver.ClipSolution.joints`).
         camera: the camera the lift assumed.
         fps: frames per second (the file's or the override), or None when unknown.
         frame_offsets: ``(T,)`` int64 key times relative to the first lifted frame, in frames (from the file's
@@ -157,8 +184,14 @@ class ClipResult:
         frame_indices: ``(T,)`` the lifted frames' indices into the file's frames (footage: into the footage's).
         frame_ids: ``(T,)`` int64 the lifted frames' numbers in the footage when the source knows them (the file's
             ``frame_ids``: detections and footage give the video's frame numbers), else None.
-        scale: metres per pixel unit of ``lifted`` (``world = scale * CAMERA_TO_WORLD @ lifted`` before smoothing).
+        scale: metres per pixel unit of ``lifted`` (``world = scale * CAMERA_TO_WORLD @ lifted`` before smoothing,
+            in the camera world).
         height: the subject size used, metres.
+        solution: the clip solver's :class:`lfm_engine.solver.ClipSolution` (contacts, ground plane, camera
+            height and tilt), or None when it did not run.
+        camera_matrix: ``(4, 4)`` the Blender camera object's ``matrix_world`` (at the origin looking along +Y
+            without the solver; above the ground with it).
+        camera_locations: ``(T, 3)`` the camera's location per frame when it moves (in place), else None.
     """
 
     name: str
@@ -178,6 +211,9 @@ class ClipResult:
     height: float
     notes: tuple[str, ...] = field(default=())
     frame_ids: np.ndarray | None = None
+    solution: clip_solver.ClipSolution | None = None
+    camera_matrix: np.ndarray = field(default_factory=lambda: CAMERA_MATRIX.copy())
+    camera_locations: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
@@ -325,6 +361,8 @@ def lift_steps(
     s = settings or LiftSettings()
     if s.placement not in arm.PLACEMENTS:
         raise InputError(f"unknown placement {s.placement!r}; use one of {', '.join(arm.PLACEMENTS)}")
+    if s.contact_mode not in contacts.CONTACT_MODES:
+        raise InputError(f"unknown contact mode {s.contact_mode!r}; use one of {', '.join(contacts.CONTACT_MODES)}")
     if s.whole_body not in wholebody.MODES:
         raise InputError(f"unknown whole-body mode {s.whole_body!r}; use one of {', '.join(wholebody.MODES)}")
     footage = not isinstance(source, Keypoints2D) and detect.is_footage(source)
@@ -380,14 +418,35 @@ def lift_steps(
     height = float(s.height) if s.height else arm.default_height(rig.category)
     raw_world = arm.camera_to_world(lifted)
     scale = height / arm.subject_extent(raw_world, vertical=vertical)
-    world = arm.smooth(raw_world * scale, kp.fps or s.default_fps, s.smoothing, s.smoothing_strength)
+    fps = kp.fps or s.default_fps
+    world = arm.smooth(raw_world * scale, fps, s.smoothing, s.smoothing_strength)
     rest = None if s.rest_frame is None else int(s.rest_frame)
-    rays = None
-    if s.placement == "ray":
-        # The rays through the keypoints; with smoothing, through the smoothed points' projections.
-        track = points if s.smoothing == "none" else camera.project(arm.world_to_camera(world))
-        rays = arm.camera_to_world(arm.camera_rays(track, camera.focal_length, camera.principal_point, visible))
-    animation = arm.build_armature(world, rig, rest_frame=rest, placement=s.placement, rays=rays)
+    solution, camera_matrix, camera_locations = None, CAMERA_MATRIX.copy(), None
+    if s.solve_clip and J > MAX_SOLVER_JOINTS:
+        notes.append(f"the clip solver handles rigs of up to {MAX_SOLVER_JOINTS} joints; these {J} were placed frame "
+                     "by frame")  # fmt: skip
+    elif s.solve_clip and (world[..., 1] <= 0).any():
+        notes.append("the clip solver needs every lifted point in front of the camera; placed frame by frame")
+    elif s.solve_clip:
+        solution = clip_solver.solve_clip(
+            world, points, visible, rig, focal_length=camera.focal_length, principal_point=camera.principal_point,
+            fps=fps, confidence=conf, height=height, contact_overrides=s.contact_overrides,
+            settings=clip_solver.SolverSettings(contact_mode=s.contact_mode, root_motion=s.root_motion),
+        )  # fmt: skip
+        notes.append(solution.summary())
+        world = ground.apply(solution.transform, world) - solution.root_offsets[:, None, :]
+        camera_matrix = solution.camera_matrix
+        if solution.root_offsets.any():
+            camera_locations = solution.camera_locations
+    if solution is not None:
+        animation = arm.build_armature(solution.joints, rig, rest_frame=rest, placement="direction")
+    else:
+        rays = None
+        if s.placement == "ray":
+            # The rays through the keypoints; with smoothing, through the smoothed points' projections.
+            track = points if s.smoothing == "none" else camera.project(arm.world_to_camera(world))
+            rays = arm.camera_to_world(arm.camera_rays(track, camera.focal_length, camera.principal_point, visible))
+        animation = arm.build_armature(world, rig, rest_frame=rest, placement=s.placement, rays=rays)
     misses = int(animation.ray_misses.sum())
     if misses:
         notes.append(f"{misses} joint-frame(s) could not reach their camera ray at their bone length (placed as near "
@@ -405,6 +464,7 @@ def lift_steps(
         frame_offsets=offsets.astype(np.int64), frame_indices=np.asarray(footage_frames, dtype=np.int64),
         scale=float(scale), height=height, notes=tuple(notes),
         frame_ids=None if kp.frame_ids is None else np.asarray(kp.frame_ids[frames], dtype=np.int64),
+        solution=solution, camera_matrix=camera_matrix, camera_locations=camera_locations,
     )  # fmt: skip
 
 
@@ -420,7 +480,9 @@ def run(
 
 
 __all__ = [
+    "CAMERA_MATRIX",
     "LONG_LENS_FACTOR",
+    "MAX_SOLVER_JOINTS",
     "SENSOR_WIDTH_MM",
     "CameraModel",
     "ClipResult",

@@ -9,6 +9,7 @@ import sys
 
 import bpy
 import numpy as np
+import pytest
 from addon_helpers import CLIP_FOCAL, HERE, RIG, fcurves_of
 
 ROOT = HERE.parents[1]
@@ -49,6 +50,19 @@ def test_batch_blend_reloads_with_the_actions(clip, weights_file, tmp_path):
     scene.frame_set(40)
     q = np.array([pb.rotation_quaternion for pb in arms["second_clip"].pose.bones])
     assert np.allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-5)
+
+
+def test_batch_clip_solver_options(weights_file, tmp_path, capsys):
+    from blender_addon import batch
+
+    args = _args(weights_file, "clip.npz", out=tmp_path / "out.blend")
+    s = batch.settings_from_args(batch.parse_args(args))
+    assert (s.solve_clip, s.contact_mode, s.root_motion) == (True, "auto", True)
+    s = batch.settings_from_args(batch.parse_args([*args, "--no-clip-solver", "--contacts", "never", "--in-place"]))
+    assert (s.solve_clip, s.contact_mode, s.root_motion) == (False, "never", False)
+    with pytest.raises(SystemExit) as exc:
+        batch.parse_args([*args, "--contacts", "sometimes"])
+    assert exc.value.code == 2 and "invalid choice: 'sometimes'" in capsys.readouterr().err
 
 
 def test_batch_command_reports_each_failed_input(clip, weights_file, tmp_path):

@@ -16,8 +16,18 @@ from bpy_extras.object_utils import world_to_camera_view
 from mathutils import Vector
 
 from lfm_engine import armature, get_rig, pipeline
+from lfm_engine.solver import ground
 
 FRAMES = (0, 17, 50, 99)  # clip frames evaluated
+
+
+def _camera_world(result, points: np.ndarray) -> np.ndarray:
+    """World points of ``result`` (the ground world with the clip solver) in its camera world (the camera at the
+    origin looking along +Y), where ``result.camera.project`` applies; ``points`` ``(T, J, 3)``."""
+    sol = result.solution
+    if sol is None:
+        return points
+    return ground.apply(np.linalg.inv(sol.transform), points + sol.root_offsets[:, None, :])
 
 
 def _pixels(scene, camera, point) -> np.ndarray:
@@ -34,6 +44,7 @@ def _joint_world(obj, anim, j) -> np.ndarray:
 def test_lift_operator_armature_matches_engine(addon, clip, weights_file):
     scene = bpy.context.scene
     set_panel(scene, clip, weights_file)
+    assert scene.lift_to_3d.solve_clip  # the clip solver is on by default
     assert bpy.ops.lfm.lift() == {"FINISHED"}
 
     result = pipeline.run(clip, clip_settings(weights_file))
@@ -50,30 +61,53 @@ def test_lift_operator_armature_matches_engine(addon, clip, weights_file):
     if hasattr(obj.animation_data.action, "is_action_layered"):  # Blender 4.4+
         assert obj.animation_data.action.is_action_layered
 
-    # The scene and the camera follow the footage.
+    # The scene and the camera follow the footage; the camera stands above the solved ground.
     cam = scene.camera
     assert (scene.render.resolution_x, scene.render.resolution_y) == CLIP_SIZE
     assert scene.render.fps / scene.render.fps_base == pytest.approx(CLIP_FPS)
     assert (scene.frame_start, scene.frame_end) == (1, 100)
     assert cam.data.sensor_fit == "HORIZONTAL"
     assert cam.data.lens == pytest.approx(CLIP_FOCAL * cam.data.sensor_width / CLIP_SIZE[0], rel=1e-6)
+    assert np.allclose(np.array(cam.matrix_world), result.camera_matrix, atol=1e-6)
+    assert cam.matrix_world.translation.z == pytest.approx(result.solution.camera_height, abs=1e-5)
+    assert cam.animation_data is None  # root motion: the camera stands still
+
+    rest = np.array([b.length for b in obj.data.bones])
+    seen = _camera_world(result, anim.joints)
+    for k in FRAMES:
+        scene.frame_set(int(result.scene_frames(1)[k]))
+        got = np.stack([_joint_world(obj, anim, j) for j in range(25)])  # (J, 3)
+        # Every joint lands on the engine's joints within 1 mm, bones at their rest lengths.
+        assert np.abs(got - anim.joints[k]).max() < 1e-3
+        posed = np.array([(pb.tail - pb.head).length for pb in obj.pose.bones])
+        assert np.abs(posed - rest).max() < 1e-5
+        # Through the created camera every joint projects where the engine's pinhole puts it.
+        px = np.stack([_pixels(scene, cam, p) for p in got])
+        assert np.abs(px - result.camera.project(armature.world_to_camera(seen[k]))).max() < 0.05
+    # The solved joints reproject onto the detections within the detector's noise (the median; a random-weights
+    # lift, but the 2D is the real clip's).
+    error = np.linalg.norm(result.camera.project(armature.world_to_camera(seen)) - result.points2d, axis=-1)
+    assert np.median(error[result.visible]) < 2 * result.solution.sigma_px
+
+
+def test_per_frame_placement_without_the_clip_solver(addon, clip, weights_file):
+    scene = bpy.context.scene
+    set_panel(scene, clip, weights_file, solve_clip=False)
+    assert bpy.ops.lfm.lift() == {"FINISHED"}
+    result = pipeline.run(clip, clip_settings(weights_file, solve_clip=False))
+    anim = result.armature
+    obj = bpy.data.objects[result.name]
+    cam = scene.camera
     assert np.allclose(cam.matrix_world.to_translation(), 0) and np.allclose(
         cam.matrix_world.to_3x3() @ Vector((0, 0, -1)), (0, 1, 0), atol=1e-6
     )
-
-    rest = np.array([b.length for b in obj.data.bones])
     root = int(np.flatnonzero(anim.is_root)[0])
     errors = []
     for k in FRAMES:
         scene.frame_set(int(result.scene_frames(1)[k]))
         got = np.stack([_joint_world(obj, anim, j) for j in range(25)])  # (J, 3)
-        # Every joint lands on the engine's constant-length lifted points (scaled to metres) within 1 mm.
         assert np.abs(got - anim.joints[k]).max() < 1e-3
-        # Bone lengths stay at their rest lengths.
-        posed = np.array([(pb.tail - pb.head).length for pb in obj.pose.bones])
-        assert np.abs(posed - rest).max() < 1e-5
-        # Through the created camera every joint projects where the engine's pinhole puts it, and the visible joints
-        # whose bone reaches their camera ray (the root included) project onto their keypoints.
+        # The visible joints whose bone reaches their camera ray (the root included) project onto their keypoints.
         px = np.stack([_pixels(scene, cam, p) for p in got])
         expected = result.camera.project(armature.world_to_camera(anim.joints[k]))
         assert np.abs(px - expected).max() < 0.05
@@ -91,6 +125,27 @@ def test_lift_operator_armature_matches_engine(addon, clip, weights_file):
     again = armature.constant_length_points(result.world, anim.parents, anim.lengths,
                                             rays=armature.camera_to_world(rays))  # fmt: skip
     assert np.abs(again - anim.joints).max() < 1e-9
+
+
+def test_in_place_keys_the_camera(addon, clip, weights_file):
+    from blender_addon import properties
+
+    scene = bpy.context.scene
+    set_panel(scene, clip, weights_file, motion="IN_PLACE", contact_mode="NEVER", clip_end=39)
+    s = properties.lift_settings(scene.lift_to_3d, None, 24.0)
+    assert (s.solve_clip, s.contact_mode, s.root_motion) == (True, "never", False)
+    assert bpy.ops.lfm.lift() == {"FINISHED"}
+    result = pipeline.run(clip, s)
+    assert not result.solution.contacts.any() and result.camera_locations.shape == (40, 3)
+    cam, obj = scene.camera, bpy.data.objects[result.name]
+    assert {c.data_path for c in fcurves_of(cam)} == {"location"}
+    for k in (0, 25):
+        scene.frame_set(k + 1)
+        assert np.allclose(np.array(cam.matrix_world.translation), result.camera_locations[k], atol=1e-5)
+        got = np.stack([_joint_world(obj, result.armature, j) for j in range(25)])
+        px = np.stack([_pixels(scene, cam, p) for p in got])  # the footage still lines up
+        seen = _camera_world(result, result.armature.joints)[k]
+        assert np.abs(px - result.camera.project(armature.world_to_camera(seen))).max() < 0.05
 
 
 def test_empties_reproject_onto_the_keypoints(addon, clip, weights_file):
@@ -121,7 +176,7 @@ def test_principal_point_becomes_lens_shift(addon, clip, weights_file):
     scene = bpy.context.scene
     for k in (0, 60):
         scene.frame_set(k + 1)
-        cam_pts = armature.world_to_camera(result.armature.joints[k])
+        cam_pts = armature.world_to_camera(_camera_world(result, result.armature.joints)[k])
         for j in (0, 9, 16):
             px = _pixels(scene, scene.camera, result.armature.joints[k, j])
             assert np.abs(px - off_centre.project(cam_pts[j])).max() < 0.05

@@ -11,6 +11,8 @@ from helpers import stick_figure_names, stick_figure_parents, stick_figure_poses
 from lfm_engine import InputError, RigError, get_rig, pipeline
 from lfm_engine import armature as arm
 from lfm_engine.io import Keypoints2D, write_keypoints_npz
+from lfm_engine.solver import ground as gr
+from lfm_engine.solver.metrics import bone_lengths
 
 F, W, H = 1000.0, 1280, 720
 
@@ -32,7 +34,7 @@ def lifter(weights_file):
 
 def test_run_shapes_camera_and_scale(tmp_path, rng, lifter):
     path, uv, _ = _clip(tmp_path, rng)
-    result = pipeline.run(path, pipeline.LiftSettings(focal_length=F, height=1.6), lifter=lifter)
+    result = pipeline.run(path, pipeline.LiftSettings(focal_length=F, height=1.6, solve_clip=False), lifter=lifter)
     T, J = uv.shape[:2]
     assert result.name == "clip" and result.num_frames == T and result.joint_names == tuple(stick_figure_names())
     assert result.lifted.shape == (T, J, 3) and result.world.shape == (T, J, 3)
@@ -59,13 +61,14 @@ def test_run_shapes_camera_and_scale(tmp_path, rng, lifter):
 
 def test_placement_setting(tmp_path, rng, lifter):
     path, uv, _ = _clip(tmp_path, rng)
-    direction = pipeline.run(path, pipeline.LiftSettings(focal_length=F, placement="direction"), lifter=lifter)
+    direction = pipeline.run(path, pipeline.LiftSettings(focal_length=F, placement="direction", solve_clip=False),
+                             lifter=lifter)  # fmt: skip
     anim = direction.armature
     assert anim.placement == "direction" and not anim.on_ray.any() and direction.notes == ()
     assert np.allclose(anim.joints, arm.constant_length_points(direction.world, anim.parents, anim.lengths,
                                                                placement="direction"))  # fmt: skip
     # With smoothing the rays go through the smoothed points' projections, so the smoothing is kept.
-    settings = pipeline.LiftSettings(focal_length=F, smoothing="savgol", smoothing_strength=1.0)
+    settings = pipeline.LiftSettings(focal_length=F, smoothing="savgol", smoothing_strength=1.0, solve_clip=False)
     smooth = pipeline.run(path, settings, lifter=lifter)
     on = smooth.armature.on_ray
     smoothed_px = smooth.camera.project(arm.world_to_camera(smooth.world))
@@ -142,9 +145,12 @@ def test_rigs_from_layout_and_file(tmp_path, rng, lifter):
     rig_file = tmp_path / "stick.json"
     rig_file.write_text(json.dumps({"joint_names": stick_figure_names(), "parents": stick_figure_parents(),
                                     "category": "human"}))  # fmt: skip
-    result = pipeline.run(path, pipeline.LiftSettings(rig=str(rig_file)), lifter=lifter)
+    result = pipeline.run(path, pipeline.LiftSettings(rig=str(rig_file), solve_clip=False), lifter=lifter)
     assert result.rig.name == "stick" and result.rig.category == "human" and result.height == 1.75
     assert np.median(np.ptp(result.world[..., 2], axis=1)) == pytest.approx(1.75)  # people: vertical extent
+    solved = pipeline.run(path, pipeline.LiftSettings(rig=str(rig_file)), lifter=lifter)  # the clip solver
+    assert solved.solution.ground is not None  # it has feet (left_ankle, left_toe, ...): the world stands on them
+    assert np.median(np.ptp(solved.armature.joints[..., 2], axis=1)) == pytest.approx(1.75)  # above the ground
     with pytest.raises(InputError, match="has 17 joints but the file has 15"):
         pipeline.run(path, pipeline.LiftSettings(rig="coco17"), lifter=lifter)
     with pytest.raises(RigError, match="unknown"):
@@ -163,6 +169,55 @@ def test_default_height_by_category(tmp_path, rng, lifter):
     result = pipeline.run(write_keypoints_npz(kp, tmp_path / "hand.npz"), lifter=lifter)
     assert result.height == pytest.approx(0.19)
     assert arm.subject_extent(result.world, vertical=False) == pytest.approx(0.19)
+
+
+def _walker_file(tmp_path):
+    """The filmed walker of the clip solver's tests as an OpenPose BODY_25B keypoint file: (path, filmed)."""
+    import walker
+
+    fm = walker.filmed(np.random.default_rng(0), frames=60)
+    kp = Keypoints2D(fm.points2d, fm.visible.astype(np.float32), walker.RIG.joint_names, walker.RIG.edge_array(),
+                     image_size=(1920, 1080), fps=fm.fps, rig_name="openpose_body25b")  # fmt: skip
+    return write_keypoints_npz(kp, tmp_path / "walk.npz"), fm
+
+
+def test_the_clip_solver_is_on_by_default(tmp_path, lifter):
+    path, fm = _walker_file(tmp_path)
+    result = pipeline.run(path, pipeline.LiftSettings(focal_length=fm.focal), lifter=lifter)
+    sol = result.solution
+    assert pipeline.LiftSettings().solve_clip and sol is not None and sol.ground is not None
+    assert np.abs(result.armature.joints - sol.joints).max() < 1e-9  # the armature is built on it as it is
+    assert result.armature.placement == "direction" and not result.armature.ray_misses.any()
+    assert [n for n in result.notes if n.startswith("clip solver")] == [sol.summary()]
+    assert np.array_equal(result.camera_matrix, sol.camera_matrix) and result.camera_locations is None
+    assert np.allclose(result.world, gr.apply(sol.transform, result.scale * arm.camera_to_world(result.lifted)))
+    lengths = bone_lengths(sol.joints, result.rig.tree_parents())
+    assert np.ptp(lengths, axis=0).max() < 1e-9  # constant bone lengths
+    # in place: the pelvis stays above the origin, the camera moves the other way (keyed)
+    still = pipeline.run(path, pipeline.LiftSettings(focal_length=fm.focal, root_motion=False), lifter=lifter)
+    assert still.camera_locations.shape == (60, 3)
+    seen = still.armature.joints - still.camera_locations[:, None]
+    assert np.allclose(seen, sol.joints - sol.camera_locations[:, None])
+    # contacts: per-foot per-frame overrides, modes
+    never = np.zeros((60, 2), dtype=np.int8)
+    forced = pipeline.run(path, pipeline.LiftSettings(focal_length=fm.focal, contact_overrides=never), lifter=lifter)
+    assert not forced.solution.contacts.any()
+    with pytest.raises(InputError, match="contact overrides"):
+        pipeline.run(path, pipeline.LiftSettings(contact_overrides=never[:5]), lifter=lifter)
+    with pytest.raises(InputError, match="unknown contact mode"):
+        pipeline.run(path, pipeline.LiftSettings(contact_mode="often"), lifter=lifter)
+
+
+def test_the_clip_solver_switch_and_its_limits(tmp_path, lifter, monkeypatch):
+    path, fm = _walker_file(tmp_path)
+    off = pipeline.run(path, pipeline.LiftSettings(focal_length=fm.focal, solve_clip=False), lifter=lifter)
+    assert off.solution is None and off.armature.placement == "ray"
+    assert np.array_equal(off.camera_matrix, pipeline.CAMERA_MATRIX)
+    assert np.allclose(off.world, off.scale * arm.camera_to_world(off.lifted))  # the camera world, as before
+    monkeypatch.setattr(pipeline, "MAX_SOLVER_JOINTS", 20)
+    big = pipeline.run(path, pipeline.LiftSettings(focal_length=fm.focal), lifter=lifter)
+    assert big.solution is None and "rigs of up to 20 joints; these 25" in big.notes[0]
+    assert np.allclose(big.armature.joints, off.armature.joints)
 
 
 def test_load_lifter_is_cached_and_checks_the_file(weights_file, tmp_path):
