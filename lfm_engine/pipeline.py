@@ -82,7 +82,7 @@ class LiftSettings:
         frame_start, frame_end: the clip frames to lift, 0-based indices into the file's frames, ``frame_end``
             inclusive (None: to the end). With footage they are the footage's frames, and only those are detected
             (they replace ``detection``'s own range unless they are the defaults, 0 and None).
-        weights: weights file; None: the shipped ``lfm_engine/weights/lfm_v1.safetensors``.
+        weights: weights file; None: the shipped ``lfm_engine/weights/lfm_v2.safetensors``.
         backend: ``"auto"``, ``"torch"`` or ``"numpy"`` (see :class:`lfm_engine.Lifter`).
         rest_frame: the frame (index into the lifted range) whose pose becomes the rest pose; None: the most
             typical one (:func:`lfm_engine.armature.pick_rest_frame`).

@@ -26,7 +26,7 @@ from .safe_json import parse_json
 
 FORMAT_NAME = "lfm_engine.weights"
 FORMAT_VERSION = 1
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "lfm_v1.safetensors"
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "lfm_v2.safetensors"
 
 _DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64, "I32": np.int32}
 _NAMES = {np.dtype(v): k for k, v in _DTYPES.items()}
@@ -123,7 +123,8 @@ def save_weights(
 
 
 def load_weights(path: str | os.PathLike | None = None) -> Weights:
-    """Read and validate a weights file (default: the shipped ``lfm_engine/weights/lfm_v1.safetensors``)."""
+    """Read and validate a weights file (default: the shipped ``lfm_engine/weights/lfm_v2.safetensors``;
+    ``lfm_v1.safetensors`` beside it loads by path)."""
     if path is None:
         path = DEFAULT_WEIGHTS
         if not path.is_file():

@@ -136,6 +136,8 @@ def test_lift_nested_python_lists(lifters, backend, data, points, argument):
     before validation)."""
     if isinstance(points, list) and points and isinstance(points[0], list) and data.draw(st.booleans()):
         t = data.draw(st.integers(0, len(points) - 1))
+        if not isinstance(points[t], list):  # a ragged mix such as [[], 0.0]: make row t a list first
+            points[t] = [points[t]]
         points[t] = data.draw(st.one_of(NESTED, st.just(points[t][:-1]), st.just([*points[t], [1.0]])))
     pose = [[[1.0, 2.0], [3.0, 5.0], [4.0, 1.0]]] * 2
     kw = {"focal_length": 100.0} if argument == "principal_point" else {}

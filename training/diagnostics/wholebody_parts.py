@@ -146,7 +146,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--poses", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--weights", default=None, help="weights file (default: the shipped lfm_v1)")
+    ap.add_argument("--weights", default=None, help="weights file (default: the shipped weights)")
     args = ap.parse_args()
     try:
         import torch
