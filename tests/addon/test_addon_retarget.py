@@ -22,9 +22,9 @@ LIMBS = {"LeftShoulder": "LeftElbow", "LeftElbow": "LeftWrist", "RightShoulder":
 ENDS = ("LeftWrist", "RightWrist", "LeftAnkle", "RightAnkle", "Head")  # hands, feet, head
 
 #: Known regression with the lfm_v2 weights (not strict: Blender 4.2 and 5.0 may land on either side of a
-#: bound). lfm_v2 lifts real, per-frame depth that jitters (about 5x the truth's acceleration); these bounds were set on lfm_v1's near-flat
-#: lifts. Measured 2026-12-02: head 5.25-5.36 % of the height (bound 5 %), head with the preset 3.1 % (3 %), the
-#: wolf's paw correlation 0.76 (0.9).
+#: bound). lfm_v2 lifts real, per-frame depth that jitters (about 5x the truth's acceleration); these bounds were
+#: set on lfm_v1's near-flat lifts. Measured 2026-12-02: head 5.25-5.36 % of the height (bound 5 %), head with the
+#: preset 3.1 % (3 %), the wolf's paw correlation 0.76 (0.9).
 V2_LIFT = pytest.mark.xfail(strict=False, reason="lfm_v2's per-frame depth jitter; bounds set on lfm_v1 (see V2_LIFT)")
 
 
