@@ -217,3 +217,17 @@ def n_squared_error(pred, gt, weights=None):
     component along the translation or the scale of ``pred``; rotation and depth are scored as predicted.
     """
     return _mean_squared_error(centred_scale_align(pred, gt, weights), gt, weights)
+
+
+def depth_extent_ratio(pred, gt):
+    """How much depth a camera-frame prediction has, relative to the truth: the mean over samples of the spread
+    (RMS about the mean) of z over the points of ``pred`` after matching centroid and scale to ``gt``
+    (:func:`centred_scale_align`), over the same mean for ``gt``. ``(..., N, 3)`` -> a scalar; 0 for a flat
+    prediction, 1 for depth of the right extent."""
+    xp = _xp(pred)
+
+    def spread(points):
+        z = points[..., 2]
+        return xp.sqrt(((z - z.mean(-1)[..., None]) ** 2).mean(-1)).mean()
+
+    return spread(centred_scale_align(pred, gt)) / xp.clip(spread(gt), EPS, None)

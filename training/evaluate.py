@@ -33,7 +33,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from lfm_engine import Lifter, Rig  # noqa: E402
-from lfm_engine.geometry import centred_scale_align, n_mpjpe, pa_mpjpe, procrustes_align  # noqa: E402
+from lfm_engine.geometry import depth_extent_ratio, n_mpjpe, pa_mpjpe, procrustes_align  # noqa: E402
 from training.data.mocap import load_motion, standard_layouts  # noqa: E402
 from training.data.sampler import rotations  # noqa: E402
 from training.data.sources import PoseSet, chair_set, face_set, held_out_human, synthetic_sets  # noqa: E402
@@ -75,16 +75,9 @@ def corrupt(uv: np.ndarray, noise_px: float, occlusion: float, rng: np.random.Ge
     return out
 
 
-def depth_ratio(pred: np.ndarray, gt: np.ndarray) -> float:
-    """Depth extent of ``(N, J, 3)`` camera-frame predictions over the truth's: the mean over frames of the std of
-    z over joints, after matching centroid and scale (0 for the flat lift, 1 for depth of the right extent)."""
-    aligned = centred_scale_align(pred, gt)
-    return float(aligned[..., 2].std(-1).mean() / max(gt[..., 2].std(-1).mean(), 1e-12))
-
-
 def score(pred: np.ndarray, gt: np.ndarray) -> dict[str, float]:
     return {"pa_mpjpe": float(pa_mpjpe(pred, gt).mean()), "n_mpjpe": float(n_mpjpe(pred, gt).mean()),
-            "depth_ratio": depth_ratio(pred, gt)}  # fmt: skip
+            "depth_ratio": float(depth_extent_ratio(pred, gt))}  # fmt: skip
 
 
 def evaluate_set(lifter: Lifter, pset: PoseSet, rig: Rig, rng: np.random.Generator, frames: int,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lfm_engine.geometry import centred_scale_align, n_mpjpe, pa_mpjpe
+from lfm_engine.geometry import depth_extent_ratio, n_mpjpe, pa_mpjpe
 from training.data.mocap import standard_layouts
 from training.data.sampler import NO_AUGMENT, Batch, make_batch
 from training.data.sources import PoseSet, held_out_human
@@ -33,12 +33,10 @@ def monitor_batches(shared: str, subject: str = "tr", frames: int = 256) -> dict
 
 def depth_report(pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
     """Mean PA-MPJPE, N-MPJPE and depth-extent ratio of ``(B, J, 3)`` predictions (normalised units)."""
-    aligned = centred_scale_align(pred, target)
-    z_pred, z_true = aligned[..., 2].std(-1), target[..., 2].std(-1)  # (B,)
     return {
         "pa": pa_mpjpe(pred, target).mean().item(),
         "n": n_mpjpe(pred, target).mean().item(),
-        "depth_ratio": (z_pred.mean() / z_true.mean().clamp_min(1e-9)).item(),
+        "depth_ratio": float(depth_extent_ratio(pred, target)),
     }
 
 

@@ -157,3 +157,20 @@ def test_pa_mpjpe_is_a_differentiable_loss(rng):
     assert pred.grad is not None and torch.isfinite(pred.grad).all() and pred.grad.abs().sum() > 0
     aligned = procrustes_align(pred.detach(), gt)
     assert torch.all(mpjpe(aligned, gt) <= mpjpe(pred.detach(), gt) + 1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_depth_extent_ratio_measures_the_predicted_depth_extent(dtype):
+    import torch
+
+    from lfm_engine.geometry import depth_extent_ratio
+
+    gt = np.random.default_rng(3).normal(size=(6, 20, 3)).astype(dtype)
+    for xp_gt in (gt, torch.from_numpy(gt)):
+        assert float(depth_extent_ratio(xp_gt, xp_gt)) == pytest.approx(1.0, rel=1e-5)
+        flat = xp_gt * (xp_gt.new_tensor([1, 1, 0]) if hasattr(xp_gt, "new_tensor") else np.array([1, 1, 0], dtype))
+        assert float(depth_extent_ratio(flat, xp_gt)) == pytest.approx(0.0, abs=1e-6)
+        # a prediction with half the true depth, moved and scaled: the centroid and scale are matched first
+        half = xp_gt * (xp_gt.new_tensor([1, 1, 0.5]) if hasattr(xp_gt, "new_tensor") else np.array([1, 1, 0.5], dtype))
+        ratio = float(depth_extent_ratio(3 * half + 7, xp_gt))
+        assert 0.4 < ratio < 0.6
