@@ -32,7 +32,8 @@ from lfm_engine.config import ModelConfig  # noqa: E402
 from lfm_engine.lifter import ATTENTION_BUDGET  # noqa: E402
 
 LAYOUTS = {17: "coco17", 33: "mediapipe_pose33", 133: "coco_wholebody133", 543: "mediapipe_holistic543"}
-TARGETS = {33: 2000.0, 133: 300.0}  # issue 7: frames/s on these 2-core CPU machines
+#: issue 17: frames/s on these 2-core CPU machines, (torch, numpy backend); issue 7's 2,000 and 300 with a 1.3x margin
+TARGETS = {33: (2600.0, 1000.0), 133: (400.0, 160.0)}
 
 
 def model_flops(config: ModelConfig, joints: int) -> float:
@@ -191,12 +192,14 @@ def main() -> None:
           f"d={weights.config.d_model}")  # fmt: skip
     print(f"cuda: {'available: ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'not available'}")
     rows = throughput(weights, args.quick)
-    for J, target in TARGETS.items():
-        best = max(max(r["fp32"], r["bf16"]) for r in rows if r["joints"] == J and str(r["batch"]).startswith("auto"))
+    for J, (target, target_numpy) in TARGETS.items():
         default = next(r for r in rows if r["joints"] == J and str(r["batch"]).startswith("auto"))
+        best = max(default["fp32"], default["bf16"])
         print(
-            f"target {J} joints >= {target:.0f} f/s: default lifter (auto batch) fp32 {default['fp32']:.0f}, "
-            f"bf16 {default['bf16']:.0f} -> {'met' if best >= target else 'MISSED'} ({best / target:.2f}x)"
+            f"target {J} joints: torch >= {target:.0f} f/s: fp32 {default['fp32']:.0f}, bf16 {default['bf16']:.0f} "
+            f"-> {'met' if best >= target else 'MISSED'} ({best / target:.2f}x); numpy >= {target_numpy:.0f}: "
+            f"{default['numpy']:.0f} -> {'met' if default['numpy'] >= target_numpy else 'MISSED'} "
+            f"({default['numpy'] / target_numpy:.2f}x)"
         )
     efficiency(weights, rows)
     accuracy(weights)

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 import bpy
 
-from . import detection, operators, panels, properties, retarget_ui
+from . import contacts_ui, detection, operators, panels, properties, retarget_ui
 
-CLASSES = (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES, *detection.CLASSES, *retarget_ui.CLASSES)
+CLASSES = (
+    *properties.CLASSES,
+    *operators.CLASSES,
+    *panels.CLASSES,
+    *contacts_ui.CLASSES,
+    *detection.CLASSES,
+    *retarget_ui.CLASSES,
+)
 
 
 def register() -> None:

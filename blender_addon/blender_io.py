@@ -37,6 +37,13 @@ INTERPOLATION = "LINEAR"
 #: Custom property marking the data-blocks a lift made, with the clip's base name as its value (what
 #: ``replace=True`` may remove; data-blocks without it, the user's own, are never touched).
 TAG = "lift_to_3d"
+#: Foot contacts (the clip solver's planted feet, :mod:`.contacts`): one keyed 0/1 custom property per foot on the
+#: armature or root empty, named this prefix + the foot's first joint (``"Contact LAnkle"``); the object also keeps
+#: the property names (in the solver's order), the scene frame of each lifted frame and the keypoint source.
+CONTACT_PREFIX = "Contact "
+CONTACT_FEET = "lfm_feet"
+CONTACT_FRAMES = "lfm_frames"
+CONTACT_SOURCE = "lfm_source"
 
 
 def write_clip(
@@ -87,6 +94,7 @@ def write_clip(
             top = _empties(result, base, coll, frames, created)
         else:
             raise ValueError(f"unknown output {output!r}: use 'ARMATURE' or 'EMPTIES'")
+        _contacts(top, result, frames, base, created)
         if set_scene:
             _set_scene(scene, result, camera, frames)
         for idblock in created:
@@ -233,6 +241,33 @@ def _stem(name: str) -> str:
     """``name`` without Blender's ``.001`` de-duplication suffix."""
     head, dot, tail = name.rpartition(".")
     return head if dot and len(tail) >= 3 and tail.isdigit() else name
+
+
+def _contacts(obj, result, frames: np.ndarray, base: str, created: list) -> None:
+    """Key ``result``'s planted feet on ``obj``: one 0/1 property per foot (:data:`CONTACT_PREFIX`), a key on every
+    lifted frame, constant interpolation, in the object's action (a new one for a root empty). Nothing without the
+    clip solver."""
+    solution = result.solution
+    if solution is None or not solution.feet:
+        return
+    names = result.rig.joint_names
+    keys = [CONTACT_PREFIX + names[foot.joints[0]] for foot in solution.feet]
+    obj[CONTACT_FEET] = keys
+    obj[CONTACT_FRAMES] = [int(f) for f in frames]
+    obj[CONTACT_SOURCE] = str(result.source)
+    has_action = obj.animation_data is not None and obj.animation_data.action is not None
+    action = obj.animation_data.action if has_action else _new_action(f"{base}ContactsAction", obj, created)
+    constant = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["CONSTANT"].value
+    for k, key in enumerate(keys):
+        planted = solution.contacts[:, k].astype(np.float64)  # (T,) 1 planted, 0 not
+        obj[key] = int(planted[0])
+        obj.id_properties_ui(key).update(
+            min=0, max=1, description="1: the foot is planted on this frame (keyed: edit the keys, then Re-solve Clip)"
+        )
+        fcurve = _fcurve(action, obj, f'["{key}"]', 0, "Foot Contacts")
+        write_keys(fcurve, frames, planted)
+        fcurve.keyframe_points.foreach_set("interpolation", np.full(len(frames), constant, dtype=np.int32))
+        fcurve.update()
 
 
 # ---------------------------------------------------------------------- keys

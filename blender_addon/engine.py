@@ -22,6 +22,7 @@ detect = importlib.import_module(ENGINE_NAME + ".detect")
 io = importlib.import_module(ENGINE_NAME + ".io")
 pipeline = importlib.import_module(ENGINE_NAME + ".pipeline")
 retarget = importlib.import_module(ENGINE_NAME + ".retarget")
+solver = importlib.import_module(ENGINE_NAME + ".solver")
 weights = importlib.import_module(ENGINE_NAME + ".weights")
 
 LFMError = lfm_engine.LFMError
@@ -40,5 +41,6 @@ __all__ = [
     "lfm_engine",
     "pipeline",
     "retarget",
+    "solver",
     "weights",
 ]

@@ -19,48 +19,61 @@ from .properties import lift_settings, preferences
 from .stepping import SteppedOperator
 
 
-class LFM_OT_lift(SteppedOperator, Operator):
+class LiftSteps(SteppedOperator):
+    """The lift as a stepped job: the panel's settings -> :func:`lfm_engine.pipeline.lift_steps` -> the scene. A
+    mixin (with ``bpy.types.Operator``) of :class:`LFM_OT_lift` and of the contact re-solve
+    (:class:`.contacts_ui.LFM_OT_resolve_contacts`), which change :meth:`_settings` and :meth:`_write_options`."""
+
+    status = "Lift to 3D"
+    cancelled = "Lift cancelled; nothing was created"
+
+    # ------------------------------------------------------------------ running
+    def _settings(self, context):
+        """The engine's settings from the panel."""
+        scene = context.scene
+        return lift_settings(scene.lift_to_3d, preferences(context), scene.render.fps / scene.render.fps_base)
+
+    def _write_options(self, context) -> dict:
+        """Keyword arguments of :func:`.blender_io.write_clip` from the panel."""
+        settings = context.scene.lift_to_3d
+        return {"output": settings.output, "scene_start": settings.scene_start, "set_scene": settings.set_scene,
+                "replace": settings.replace_previous}  # fmt: skip
+
+    def _start(self, context) -> None:
+        source = bpy.path.abspath(context.scene.lift_to_3d.source_path)
+        self._steps = pipeline.lift_steps(source, self._settings(context))
+
+    def _write(self, context, result) -> set[str]:
+        settings = context.scene.lift_to_3d
+        created = blender_io.write_clip(context, result, **self._write_options(context))
+        detection.attach_footage(result, created, scene_start=settings.scene_start)
+        notes = f" ({'; '.join(result.notes)})" if result.notes else ""
+        self.report({"INFO"}, f"Lifted {result.num_frames} frames of {result.name}{notes}")
+        return {"FINISHED"}
+
+
+class LFM_OT_lift(LiftSteps, Operator):
     """Lift the keypoints to an animated 3D armature (or empties), with a camera matching the footage"""
 
     bl_idname = "lfm.lift"
     bl_label = "Lift to 3D"
     bl_options = {"REGISTER", "UNDO"}  # noqa: RUF012 - Blender's class attribute
-    status = "Lift to 3D"
-    cancelled = "Lift cancelled; nothing was created"
 
     @classmethod
     def poll(cls, context):
-        settings = getattr(context.scene, "lift_to_3d", None)
-        if settings is None or not settings.source_path:
-            cls.poll_message_set("Choose a keypoint file or folder first")
-            return False
-        if context.mode != "OBJECT":
-            cls.poll_message_set("Switch to Object Mode first")
-            return False
-        return True
+        return can_lift(cls, context)
 
-    # ------------------------------------------------------------------ running
-    def _start(self, context) -> None:
-        settings = context.scene.lift_to_3d
-        options = lift_settings(
-            settings, preferences(context), context.scene.render.fps / context.scene.render.fps_base
-        )
-        self._steps = pipeline.lift_steps(bpy.path.abspath(settings.source_path), options)
 
-    def _write(self, context, result) -> set[str]:
-        settings = context.scene.lift_to_3d
-        created = blender_io.write_clip(
-            context,
-            result,
-            output=settings.output,
-            scene_start=settings.scene_start,
-            set_scene=settings.set_scene,
-            replace=settings.replace_previous,
-        )
-        detection.attach_footage(result, created, scene_start=settings.scene_start)
-        notes = f" ({'; '.join(result.notes)})" if result.notes else ""
-        self.report({"INFO"}, f"Lifted {result.num_frames} frames of {result.name}{notes}")
-        return {"FINISHED"}
+def can_lift(cls, context) -> bool:
+    """Whether a lift can run now (a source chosen, object mode); else False with the reason as poll message."""
+    settings = getattr(context.scene, "lift_to_3d", None)
+    if settings is None or not settings.source_path:
+        cls.poll_message_set("Choose a keypoint file or folder first")
+        return False
+    if context.mode != "OBJECT":
+        cls.poll_message_set("Switch to Object Mode first")
+        return False
+    return True
 
 
 CLASSES = (LFM_OT_lift,)
