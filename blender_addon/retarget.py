@@ -83,9 +83,17 @@ def read_target(obj, prefix: str = "") -> TargetSkeleton:
     )
 
 
+def source_joint_names(obj) -> list[str]:
+    """The joint each bone of lifted armature ``obj`` ends at, in pose-bone order: the bone's
+    :data:`.blender_io.JOINT_KEY` property (bones are named for their segment, ``thigh.L``; the joint is e.g.
+    ``left_knee``), else the bone's name (armatures lifted before the property, or made by hand)."""
+    return [str(b.bone.get(blender_io.JOINT_KEY, b.name)) for b in obj.pose.bones]
+
+
 def read_source(obj, frames) -> tuple[list[str], np.ndarray]:
     """World positions of a lifted armature's joints at ``frames``: the tail of each bone, the head of each root
-    bone (how :func:`lfm_engine.armature.build_armature` places joints). Returns ``(names, (T, J, 3))``.
+    bone (how :func:`lfm_engine.armature.build_armature` places joints). Returns ``(joint names, (T, J, 3))``
+    (:func:`source_joint_names`).
 
     The scene's current frame is restored afterwards.
     """
@@ -94,7 +102,7 @@ def read_source(obj, frames) -> tuple[list[str], np.ndarray]:
     scene = bpy.context.scene
     keep = scene.frame_current, scene.frame_subframe
     bones = list(obj.pose.bones)
-    names = [b.name for b in bones]
+    names = source_joint_names(obj)
     is_root = np.array([b.parent is None for b in bones])
     out = np.empty((len(frames), len(bones), 3))
     try:
@@ -349,7 +357,7 @@ def retarget_clip(context, source_obj, spec: str, *, preset: str | None = None, 
         mapping = None
         chosen = retarget_engine.load_preset(preset) if preset else own
         if chosen is not None:
-            names = [b.name for b in source_obj.pose.bones]
+            names = source_joint_names(source_obj)
             mapping = retarget_engine.apply_preset(chosen, names, read_target(target))
         mapping, result, _ = retarget_objects(context, source_obj, target, mapping, ik=ik, ik_max_angle=ik_max_angle)
     except BaseException:  # remove what loading or making the target added (a generated rig's widgets too)

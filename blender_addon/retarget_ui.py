@@ -144,7 +144,7 @@ class LFM_OT_retarget_load_preset(_NeedsArmatures, Operator):
                 bpy.path.abspath(self.filepath) if self.filepath else s.preset
             )
             target = retarget.read_target(s.target)
-            names = [b.name for b in s.source.pose.bones]
+            names = retarget.source_joint_names(s.source)
             mapping = retarget.retarget_engine.apply_preset(preset, names, target)
         except LFMError as exc:
             self.report({"ERROR"}, str(exc))
@@ -205,7 +205,7 @@ class LFM_OT_retarget_bake(_NeedsArmatures, Operator):
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         if not len(s.pairs):
-            _fill(s, mapping, [b.name for b in s.source.pose.bones])
+            _fill(s, mapping, retarget.source_joint_names(s.source))
         self.report({"INFO"}, f"Baked {result.num_frames} frames onto {s.target.name} ({action.name}, "
                               f"{len(mapping)} joints mapped, scale {result.scale:.3f})")  # fmt: skip
         return {"FINISHED"}

@@ -39,7 +39,7 @@ def test_batch_blend_reloads_with_the_actions(clip, weights_file, tmp_path):
         obj = arms[name]
         curves = fcurves_of(obj)
         assert obj.animation_data.action.name == f"{name}Action"
-        assert len(curves) == 4 * 25 + 3  # one root: quaternions of 25 bones + root location
+        assert len(curves) == 4 * 27 + 3  # one root: quaternions of 27 bones (25 joints, pelvis, neck) + root location
         assert {len(c.keyframe_points) for c in curves} == {frames}
         assert {c.data_path.split('"')[1] for c in curves} == {b.name for b in obj.data.bones}
     scene = bpy.context.scene

@@ -52,7 +52,7 @@ def test_panel_whole_body_reaches_the_engine(addon, whole_body_file, weights_fil
         assert properties.lift_settings(s, None, 24.0).whole_body == mode.lower()
         assert bpy.ops.lfm.lift() == {"FINISHED"}
         obj = bpy.context.view_layer.objects.active
-        assert obj.type == "ARMATURE" and len(obj.data.bones) == 75
+        assert obj.type == "ARMATURE" and len(obj.data.bones) == 77  # 75 joints, the virtual pelvis and neck
         result = pipeline.run(whole_body_file, pipeline.LiftSettings(focal_length=FOCAL, weights=str(weights_file),
                                                                      whole_body=mode.lower()))  # fmt: skip
         scene.frame_set(int(result.scene_frames(1)[3]))
