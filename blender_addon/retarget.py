@@ -230,8 +230,16 @@ def retarget_objects(context, source_obj, target_obj, mapping: Mapping | None = 
 
 
 # ---------------------------------------------------------------------- export
-def export_motion(context, obj, path: str | os.PathLike, frames=None) -> Path:
+def export_motion(context, obj, path: str | os.PathLike, frames=None, *, deform_only: bool = False) -> Path:
     """Export armature ``obj`` and its action to ``path`` (.bvh, .fbx, .glb or .gltf, by extension).
+
+    Only ``obj`` and only its active action (the retargeted motion) are written: the glTF exporter's
+    ``export_animation_mode='ACTIVE_ACTIONS'`` and ``export_anim_single_armature=False`` (its defaults, ``'ACTIONS'``
+    and True, also write every other armature action of the file onto the armature, such as the lifted armature's,
+    with a "not found" warning per channel of a missing bone; Blender 4.2 even with ``'ACTIVE_ACTIONS'``), the
+    animation named after the action; the FBX exporter's ``bake_anim_use_all_actions=False``. ``deform_only``: only
+    the deform bones (glTF ``export_def_bones``, FBX ``use_armature_deform_only``; BVH writes every bone). Nothing of
+    the scene is changed for it.
 
     The file is written beside its destination and moved into place, so a failed export leaves no partial file.
     The selection and active object are restored.
@@ -266,12 +274,17 @@ def export_motion(context, obj, path: str | os.PathLike, frames=None) -> Path:
             res = bpy.ops.export_scene.fbx(
                 filepath=str(tmp), use_selection=True, object_types={"ARMATURE"}, add_leaf_bones=False,
                 bake_anim=True, bake_anim_use_all_actions=False, bake_anim_use_nla_strips=False,
-                bake_anim_force_startend_keying=True,
+                bake_anim_force_startend_keying=True, use_armature_deform_only=deform_only,
             )  # fmt: skip
         else:
-            res = bpy.ops.export_scene.gltf(filepath=str(tmp), use_selection=True,
-                                            export_format="GLB" if ext == ".glb" else "GLTF_SEPARATE",
-                                            export_animations=True, export_frame_range=True)  # fmt: skip
+            action = obj.animation_data.action if obj.animation_data is not None else None
+            res = bpy.ops.export_scene.gltf(
+                filepath=str(tmp), use_selection=True, export_format="GLB" if ext == ".glb" else "GLTF_SEPARATE",
+                export_animations=True, export_frame_range=True, export_animation_mode="ACTIVE_ACTIONS",
+                export_anim_single_armature=False,
+                export_nla_strips_merged_animation_name=action.name if action is not None else "Animation",
+                export_def_bones=deform_only,
+            )  # fmt: skip
         if "FINISHED" not in res or not tmp.is_file():
             raise LFMError(f"{out}: Blender's {EXPORT_FORMATS[ext]} exporter did not write the file")
         for extra in tmp_dir.iterdir():  # .gltf writes a .bin (and textures) beside it
@@ -390,7 +403,8 @@ def batch(results, args, report) -> tuple[list, list]:
                 out = Path(args.export)
                 if len(results) > 1:
                     out = out.with_name(f"{out.stem}_{result.name}{out.suffix}")
-                written = export_motion(bpy.context, obj, out, frames=result.scene_frames(args.scene_start))
+                written = export_motion(bpy.context, obj, out, frames=result.scene_frames(args.scene_start),
+                                        deform_only=getattr(args, "deform_only", False))  # fmt: skip
                 print(f"lift_to_3d: {result.source}: exported {obj.name} to {written}")
         except LFMError as exc:
             report(result.source, exc)

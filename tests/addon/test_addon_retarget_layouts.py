@@ -111,4 +111,41 @@ def test_holistic_fingers_map_onto_their_own_fingers():
             assert chain == bones
     assert not [p for p in mapping.pairs if p.joint.startswith("face_")]
     assert np.isfinite([p.cost for p in mapping.pairs]).all()
-    assert bpy.data  # the targets were read in Blender
+
+
+def test_detected_whole_body_lift_onto_the_rigify_human_from_the_panel(addon, tmp_path):
+    """Detect -> Lift -> Propose as the user does it: a MediaPipe whole-body clip (the standing person, swaying,
+    seen 4 m away) lifted with the shipped weights, then the panel's Propose Mapping onto the Rigify human."""
+    from blender_addon import blender_io
+    from lfm_engine.io import Keypoints2D, write_keypoints_npz
+    from lfm_engine.weights import DEFAULT_WEIGHTS
+
+    if not DEFAULT_WEIGHTS.is_file():
+        pytest.skip("the shipped weights are not present")
+    layout, f, size = "mediapipe_holistic543", 1500.0, (1080, 1920)
+    world = layout_points(layout)[None] + np.linspace(-0.05, 0.05, 6)[:, None, None] * np.array([1.0, 0.0, 0.0])
+    cam = np.stack([world[..., 0], 1.0 - world[..., 2], 4.0 + world[..., 1]], -1)
+    uv = cam[..., :2] / cam[..., 2:] * f + np.array(size) / 2
+    rig = get_rig(layout)
+    kp = Keypoints2D(uv.astype(np.float32), np.ones(uv.shape[:2], np.float32), rig.joint_names, rig.edge_array(),
+                     image_size=size, fps=30.0, rig_name=layout)  # fmt: skip
+    s = bpy.context.scene.lift_to_3d
+    s.source_path, s.focal_length = str(write_keypoints_npz(kp, tmp_path / "holistic.npz")), f
+    assert bpy.ops.lfm.lift() == {"FINISHED"}
+    source = bpy.data.objects["holistic"]
+    assert source.data.bones["forearm.L"][blender_io.JOINT_KEY] == "left_wrist"
+    r = bpy.context.scene.lift_to_3d_retarget
+    r.source, r.target = source, add_metarig("human")
+    assert bpy.ops.lfm.retarget_propose() == {"FINISHED"}
+    got = {p.joint: p.bone for p in r.pairs if p.bone}
+    for s_, side in (("L", "left"), ("R", "right")):
+        assert got[f"{side}_wrist"] == f"hand.{s_}" and got[f"{side}_ankle"] == f"foot.{s_}"
+        assert got[f"{side}_hip"] == f"thigh.{s_}" and got[f"{side}_knee"] == f"shin.{s_}"
+    for joint, bone in got.items():
+        part = classify(layout, joint)[1] if joint in rig.joint_names else "body"
+        if part != "body":
+            assert not LEG_WORDS.search(bone), f"{joint} -> {bone}"
+        if part == "hand":
+            assert re.match(r"(thumb|f_index|f_middle|f_ring|f_pinky)\.0\d\.[LR]$", bone), f"{joint} -> {bone}"
+        side = classify(layout, joint)[0] if joint in rig.joint_names else ""
+        assert not side or not bone_side(bone) or bone_side(bone) == side, f"{joint} -> {bone}"
