@@ -13,7 +13,8 @@ import bpy
 
 from . import detection, operators, panels, properties, retarget_ui
 
-CLASSES = (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES, *detection.CLASSES, *retarget_ui.CLASSES)
+# Registration order is the panels' order in the tab too (with their bl_order): Detect, Lift, Retarget.
+CLASSES = (*properties.CLASSES, *operators.CLASSES, *detection.CLASSES, *panels.CLASSES, *retarget_ui.CLASSES)
 
 
 def register() -> None:

@@ -15,7 +15,7 @@ from bpy.types import Operator
 
 from . import blender_io, detection
 from .engine import pipeline
-from .properties import lift_settings, preferences
+from .properties import lift_settings, preferences, weights_note
 from .stepping import SteppedOperator
 
 
@@ -42,9 +42,11 @@ class LFM_OT_lift(SteppedOperator, Operator):
     # ------------------------------------------------------------------ running
     def _start(self, context) -> None:
         settings = context.scene.lift_to_3d
-        options = lift_settings(
-            settings, preferences(context), context.scene.render.fps / context.scene.render.fps_base
-        )
+        prefs = preferences(context)
+        options = lift_settings(settings, prefs, context.scene.render.fps / context.scene.render.fps_base)
+        note = weights_note(settings, prefs)
+        if note:
+            self.report({"WARNING"}, note[0].upper() + note[1:])
         self._steps = pipeline.lift_steps(bpy.path.abspath(settings.source_path), options)
 
     def _write(self, context, result) -> set[str]:

@@ -262,6 +262,7 @@ class LFM_PT_retarget(Panel):
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "Lift to 3D"
+    bl_order = 2  # after Detect in Footage (0) and Lift to 3D (1): panels.ORDER
     bl_options = {"DEFAULT_CLOSED"}  # noqa: RUF012 - Blender's class attribute
 
     def draw(self, context):

@@ -31,15 +31,24 @@ def clip_settings(weights, **kw):
                         weights=str(weights), **kw)  # fmt: skip
 
 
+def set_weights(weights) -> None:
+    """The weights in the add-on preferences (the one place they are set; the ``addon`` fixture enables the
+    add-on)."""
+    from blender_addon.properties import preferences
+
+    preferences(bpy.context).weights_path = str(weights)
+
+
 def set_panel(scene, source, weights, **kw) -> None:
-    """Fill the panel's settings for the real clip (keyword arguments override)."""
+    """Fill the panel's settings for the real clip (keyword arguments override; ``weights_path`` goes to the
+    preferences)."""
     s = scene.lift_to_3d
     s.source_path = str(source)
     s.rig = RIG
     s.focal_length = CLIP_FOCAL
     s.image_width, s.image_height = CLIP_SIZE
     s.fps = CLIP_FPS
-    s.weights_path = str(weights)
+    set_weights(kw.pop("weights_path", weights))
     for key, value in kw.items():
         setattr(s, key, value)
 

@@ -141,7 +141,7 @@ def test_in_place_keys_the_camera(addon, clip, weights_file):
 
     scene = bpy.context.scene
     set_panel(scene, clip, weights_file, motion="IN_PLACE", contact_mode="NEVER", clip_end=39)
-    s = properties.lift_settings(scene.lift_to_3d, None, 24.0)
+    s = properties.lift_settings(scene.lift_to_3d, properties.preferences(bpy.context), 24.0)
     assert (s.solve_clip, s.contact_mode, s.root_motion) == (True, "never", False)
     assert bpy.ops.lfm.lift() == {"FINISHED"}
     result = pipeline.run(clip, s)

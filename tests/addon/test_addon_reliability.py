@@ -14,7 +14,7 @@ from __future__ import annotations
 import bpy
 import numpy as np
 import pytest
-from addon_helpers import datablocks, fcurves_of, set_panel
+from addon_helpers import datablocks, fcurves_of, set_panel, set_weights
 
 
 def snapshot() -> dict[str, tuple]:
@@ -221,7 +221,8 @@ def test_a_long_clip_cancelled_midway_leaves_nothing_and_a_full_run_keys_every_f
     frames = 3000
     path = _long_npz(tmp_path / "long_walk.npz", frames)
     s = user_scene.lift_to_3d
-    s.source_path, s.rig, s.weights_path, s.focal_length = str(path), "coco17", str(weights_file), 900.0
+    s.source_path, s.rig, s.focal_length = str(path), "coco17", 900.0
+    set_weights(weights_file)
     before, settings = snapshot(), scene_settings(user_scene)
     timer, esc = SimpleNamespace(type="TIMER"), SimpleNamespace(type="ESC")
 

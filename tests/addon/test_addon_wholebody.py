@@ -6,6 +6,7 @@ from __future__ import annotations
 import bpy
 import numpy as np
 import pytest
+from addon_helpers import set_weights
 
 from lfm_engine import get_rig, pipeline
 from lfm_engine.io import Keypoints2D, write_keypoints_npz
@@ -45,7 +46,7 @@ def test_panel_whole_body_reaches_the_engine(addon, whole_body_file, weights_fil
     assert s.whole_body == "PARTS" and properties.lift_settings(s, None, 24.0).whole_body == "parts"
     s.source_path = str(whole_body_file)
     s.focal_length = FOCAL
-    s.weights_path = str(weights_file)
+    set_weights(weights_file)
     got = {}
     for mode in ("PARTS", "WHOLE"):
         s.whole_body = mode
