@@ -464,6 +464,9 @@ def test_untangle_uncrosses_a_chain_and_leaves_a_consistent_mapping_alone():
     np.testing.assert_array_equal(untangle(rows, reversed_, joint_parents, ends, spine), [0, 1, 2, 3])
     # joints on different branches are never swapped
     np.testing.assert_array_equal(untangle(rows, crossed, [-1, 0, 0, 0], ends, spine), crossed)
+    # a bone's head is above its tail: a fingertip mapped to the last bone's head and its parent joint to the tail
+    tipped = [*ends, (3, "tail")]
+    np.testing.assert_array_equal(untangle(rows, np.array([0, 1, 4, 3]), joint_parents, tipped, spine), [0, 1, 3, 4])
 
 
 def test_propose_mapping_refuses_parents_of_another_length():
