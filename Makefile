@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test test-engine test-addon test-blender42 lint format bench demo addon data train train-cross device-data clean
+.PHONY: setup test test-engine test-addon test-blender42 lint format bench demo addon addon-detect data train train-cross device-data clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,11 @@ demo: setup
 # The installable Blender extension, with lfm_engine and the weights vendored inside: dist/lift_to_3d-*.zip
 addon: setup
 	$(PY) build_addon.py --validate
+
+# The zips to install: one per Blender platform with MediaPipe's wheels for Detect (downloaded once into
+# build/wheels), and the small one without detection.
+addon-detect: setup
+	$(PY) build_addon.py --with-detection --validate
 
 lint: setup
 	$(PY) -m ruff check .

@@ -13,12 +13,14 @@ import bpy
 
 from . import contacts_ui, detection, operators, panels, properties, retarget_ui
 
+# Registration order is the panels' order in the tab too (with their bl_order): Detect, Lift (and its Foot
+# Contacts sub-panel), Retarget.
 CLASSES = (
     *properties.CLASSES,
     *operators.CLASSES,
+    *detection.CLASSES,
     *panels.CLASSES,
     *contacts_ui.CLASSES,
-    *detection.CLASSES,
     *retarget_ui.CLASSES,
 )
 

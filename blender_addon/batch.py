@@ -126,6 +126,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="export the retargeted rig (the lifted armature "
         "without --retarget-to) with its motion; several inputs give OUT_<clip>.ext",
     )
+    ap.add_argument(
+        "--deform-only",
+        action="store_true",
+        help="export only the deform bones (glTF and FBX; e.g. a generated Rigify rig's DEF- bones)",
+    )
     ap.add_argument("--verbose", action="store_true", help="print tracebacks of unexpected errors")
     return ap.parse_args(argv)  # fmt: skip
 

@@ -9,9 +9,12 @@ Everything is computed by the engine; this module only copies arrays into Blende
   ``camera_matrix``: at the world origin looking along +Y (Z up) without the clip solver, above the ground at the
   solved height and tilt with it; in place (``camera_locations``) its location is keyed so that it follows the
   subject and the footage still lines up;
-* an **armature** (bones made in edit mode from the engine's rest matrices) with one action holding
-  ``rotation_quaternion`` keys for every bone and ``location`` keys for root bones, or **empties**, one per joint,
-  with ``location`` keys (the lifted points as they are, without the constant-length fit).
+* an **armature** (bones made in edit mode from the engine's rest matrices, named by the engine: for the standard
+  layouts after their body segment, ``thigh.L``, :mod:`lfm_engine.anatomy`) with one action holding
+  ``rotation_quaternion`` keys for every bone and ``location`` keys for root bones, or **empties**, one per joint
+  (``<clip>_<joint>``), with ``location`` keys (the lifted points as they are, without the constant-length fit).
+  Each bone holds the names of the joints at its ends as custom properties (:data:`JOINT_KEY`: the joint it ends
+  at, its tail or a root bone's head; :data:`HEAD_JOINT_KEY`: the joint at its head), which the retarget reads.
 
 Keys are written in bulk (``keyframe_points.add`` + ``foreach_set`` + ``FCurve.update``), never with
 ``keyframe_insert``. F-curves are made through ``Action.fcurve_ensure_for_datablock`` on layered actions (Blender
@@ -44,6 +47,10 @@ CONTACT_PREFIX = "Contact "
 CONTACT_FEET = "lfm_feet"
 CONTACT_FRAMES = "lfm_frames"
 CONTACT_SOURCE = "lfm_source"
+#: Custom property of each bone of a lifted armature: the joint the bone ends at (its tail; a root bone's head).
+JOINT_KEY = "lift_to_3d_joint"
+#: Custom property of each bone of a lifted armature: the joint at its head (a root bone's own joint).
+HEAD_JOINT_KEY = "lift_to_3d_head_joint"
 
 
 def write_clip(
@@ -65,9 +72,11 @@ def write_clip(
         scene_start: scene frame of the first lifted frame.
         set_scene: also set the scene's camera, resolution, frame rate and frame range to the clip's.
         name: base name of the new data (default: the clip's name).
-        replace: once the new data is made, remove the data-blocks of earlier lifts with this base name (those
-            tagged :data:`TAG`; never the user's own) and give the new ones their names. Otherwise an earlier lift
-            is kept and the new data-blocks get Blender's ``.001`` suffixes: nothing existing is overwritten.
+        replace: once the new data is made, remove the data-blocks of every earlier lift with this base name
+            (those tagged :data:`TAG`; never the user's own) and give the new ones the plain names they were made
+            with (``<clip>``, ``<clip>Camera``, ``<clip>Action``: not the ``.001`` Blender gave them beside the
+            earlier lift). Otherwise an earlier lift is kept and the new data-blocks get Blender's ``.001``
+            suffixes: nothing existing is overwritten.
 
     Returns:
         The data-blocks created (collection, camera, objects, armature, actions); the armature or root empty
@@ -80,11 +89,10 @@ def write_clip(
     view_layer = context.view_layer
     base = name or result.name
     frames = result.scene_frames(scene_start).astype(np.float64)  # (T,)
-    created: list[bpy.types.ID] = []
+    created = _Created()
     saved = _scene_state(scene, view_layer)
     try:
-        coll = bpy.data.collections.new(base)
-        created.append(coll)
+        coll = _new(created, bpy.data.collections, base)
         scene.collection.children.link(coll)
         camera = _camera(result, base, coll, created)
         _camera_keys(result, camera, base, frames, created)
@@ -116,8 +124,7 @@ def write_clip(
 def _camera(result, base: str, coll, created: list) -> bpy.types.Object:
     cam = result.camera
     w, h = cam.image_size
-    data = bpy.data.cameras.new(f"{base}Camera")
-    created.append(data)
+    data = _new(created, bpy.data.cameras, f"{base}Camera")
     data.sensor_fit = "HORIZONTAL"
     data.sensor_width = pipeline.SENSOR_WIDTH_MM
     data.lens = cam.lens_mm
@@ -128,8 +135,7 @@ def _camera(result, base: str, coll, created: list) -> bpy.types.Object:
     where = np.zeros(3) if matrix is None else np.asarray(matrix)[:3, 3]
     far = float(np.nanmax(np.linalg.norm(result.world - where, axis=-1)))
     data.clip_end = max(data.clip_end, 4.0 * far)
-    obj = bpy.data.objects.new(f"{base}Camera", data)
-    created.append(obj)
+    obj = _new(created, bpy.data.objects, f"{base}Camera", data)
     if matrix is None:
         obj.rotation_euler = (math.pi / 2, 0.0, 0.0)  # looks along +Y with +Z up
     else:
@@ -151,10 +157,8 @@ def _camera_keys(result, camera, base: str, frames: np.ndarray, created: list) -
 # ---------------------------------------------------------------------- armature
 def _armature(view_layer, result, base: str, coll, frames: np.ndarray, created: list) -> bpy.types.Object:
     anim = result.armature
-    data = bpy.data.armatures.new(base)
-    created.append(data)
-    obj = bpy.data.objects.new(base, data)
-    created.append(obj)
+    data = _new(created, bpy.data.armatures, base)
+    obj = _new(created, bpy.data.objects, base, data)
     coll.objects.link(obj)
     obj.location = anim.origin.tolist()
     obj.show_in_front = True
@@ -175,6 +179,11 @@ def _armature(view_layer, result, base: str, coll, frames: np.ndarray, created: 
                 bone.use_connect = bool(anim.connected[j])
     finally:
         bpy.ops.object.mode_set(mode="OBJECT")
+    joints = anim.joint_names or anim.bone_names
+    for bone_name, joint, head in zip(names, joints, anim.head_joint_names, strict=True):
+        bone = data.bones[bone_name]
+        bone[JOINT_KEY] = joint
+        bone[HEAD_JOINT_KEY] = head
     pose = obj.pose.bones
     action = _new_action(f"{base}Action", obj, created)
     channels = []
@@ -193,15 +202,13 @@ def _armature(view_layer, result, base: str, coll, frames: np.ndarray, created: 
 # ---------------------------------------------------------------------- empties
 def _empties(result, base: str, coll, frames: np.ndarray, created: list) -> bpy.types.Object:
     size = 0.02 * result.height
-    root = bpy.data.objects.new(base, None)
-    created.append(root)
+    root = _new(created, bpy.data.objects, base, None)
     root.empty_display_type = "PLAIN_AXES"
     root.empty_display_size = 5 * size
     coll.objects.link(root)
     shared = None
     for j, joint in enumerate(result.joint_names):
-        obj = bpy.data.objects.new(f"{base}_{joint}", None)
-        created.append(obj)
+        obj = _new(created, bpy.data.objects, f"{base}_{joint}", None)
         obj.empty_display_type = "SPHERE"
         obj.empty_display_size = size
         obj.parent = root
@@ -210,7 +217,7 @@ def _empties(result, base: str, coll, frames: np.ndarray, created: list) -> bpy.
         if shared is None:
             shared = _new_action(f"{base}Action", obj, created)
             if not _layered(shared):
-                shared.name = f"{base}_{joint}Action"
+                _rename(created, shared, f"{base}_{joint}Action")
         elif _layered(shared):
             obj.animation_data_create().action = shared
         else:
@@ -220,27 +227,45 @@ def _empties(result, base: str, coll, frames: np.ndarray, created: list) -> bpy.
     return root
 
 
-def _replace_previous(created: list, base: str, view_layer) -> None:
-    """Remove the data-blocks tagged ``base`` that are not in ``created``, then give each new data-block the name
-    of the removed one of its type and name stem (``X.002`` takes ``X.001``'s, or ``X``'s)."""
+def _replace_previous(created: _Created, base: str, view_layer) -> None:
+    """Remove the data-blocks tagged ``base`` that are not in ``created`` (every earlier lift of the clip), then
+    give each new data-block the name it was asked for (``X``, not the ``X.001`` Blender gave it while the earlier
+    lift had ``X``). A name the user's own data-block has stays taken: Blender suffixes the new one then."""
     mine = {i.as_pointer() for i in created}
     kinds = (bpy.data.collections, bpy.data.objects, bpy.data.armatures, bpy.data.cameras, bpy.data.actions)
     old = [i for kind in kinds for i in kind if i.get(TAG) == base and i.as_pointer() not in mine]
     if not old:
         return
-    freed = {(type(i).__name__, _stem(i.name)): i.name for i in old}
     bpy.data.batch_remove(ids=old)
     view_layer.update()  # drop the removed objects' bases
     for i in created:
-        name = freed.get((type(i).__name__, _stem(i.name)))
-        if name is not None:
-            i.name = name
+        asked = created.asked.get(i.as_pointer())
+        if asked is not None and i.name != asked:
+            i.name = asked
 
 
-def _stem(name: str) -> str:
-    """``name`` without Blender's ``.001`` de-duplication suffix."""
-    head, dot, tail = name.rpartition(".")
-    return head if dot and len(tail) >= 3 and tail.isdigit() else name
+class _Created(list):
+    """The data-blocks one :func:`write_clip` made, in order, with the name each was asked for (``asked``: pointer
+    -> name; Blender suffixes a name already taken)."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked: dict[int, str] = {}
+
+
+def _new(created: list, kind, name: str, *args):
+    """``kind.new(name, *args)`` (``bpy.data.objects``, ``.actions``, ...), recorded in ``created``."""
+    idblock = kind.new(name, *args)
+    created.append(idblock)
+    if isinstance(created, _Created):
+        created.asked[idblock.as_pointer()] = name
+    return idblock
+
+
+def _rename(created: list, idblock, name: str) -> None:
+    idblock.name = name
+    if isinstance(created, _Created):
+        created.asked[idblock.as_pointer()] = name
 
 
 def _contacts(obj, result, frames: np.ndarray, base: str, created: list) -> None:
@@ -276,8 +301,7 @@ def _layered(action) -> bool:
 
 
 def _new_action(name: str, obj, created: list) -> bpy.types.Action:
-    action = bpy.data.actions.new(name)
-    created.append(action)
+    action = _new(created, bpy.data.actions, name)
     obj.animation_data_create().action = action
     return action
 

@@ -202,13 +202,14 @@ class LFM_OT_detect(SteppedOperator, Operator):
 
 
 class LFM_PT_detect(Panel):
+    """The first panel of the tab (the first step): footage in, keypoints out, for the Lift panel below."""
+
     bl_label = "Detect in Footage"
     bl_idname = "LFM_PT_detect"
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "Lift to 3D"
-    bl_parent_id = "LFM_PT_main"
-    bl_options = {"DEFAULT_CLOSED"}  # noqa: RUF012 - Blender's class attribute
+    bl_order = 0  # before Lift to 3D (1) and Retarget (2): panels.ORDER
 
     def draw(self, context):
         s = settings_of(context)

@@ -15,7 +15,7 @@ from bpy.types import Operator
 
 from . import blender_io, detection
 from .engine import pipeline
-from .properties import lift_settings, preferences
+from .properties import lift_settings, preferences, weights_note
 from .stepping import SteppedOperator
 
 
@@ -40,8 +40,11 @@ class LiftSteps(SteppedOperator):
                 "replace": settings.replace_previous}  # fmt: skip
 
     def _start(self, context) -> None:
-        source = bpy.path.abspath(context.scene.lift_to_3d.source_path)
-        self._steps = pipeline.lift_steps(source, self._settings(context))
+        settings = context.scene.lift_to_3d
+        note = weights_note(settings, preferences(context))
+        if note:
+            self.report({"WARNING"}, note[0].upper() + note[1:])
+        self._steps = pipeline.lift_steps(bpy.path.abspath(settings.source_path), self._settings(context))
 
     def _write(self, context, result) -> set[str]:
         settings = context.scene.lift_to_3d

@@ -1,10 +1,15 @@
-"""The Lift to 3D panel in the 3D viewport's sidebar (N panel, tab "Lift to 3D")."""
+"""The Lift to 3D panel in the 3D viewport's sidebar (N panel, tab "Lift to 3D"), second after Detect in Footage
+(:data:`ORDER`)."""
 
 from __future__ import annotations
 
+import bpy
 from bpy.types import Panel
 
-from .properties import RIG_CUSTOM
+from .properties import RIG_CUSTOM, legacy_weights
+
+#: The order of the tab's panels, the steps in turn: Detect in Footage, Lift to 3D, Retarget.
+ORDER = {"LFM_PT_detect": 0, "LFM_PT_main": 1, "LFM_PT_retarget": 2}
 
 
 class LFM_PT_main(Panel):
@@ -13,6 +18,7 @@ class LFM_PT_main(Panel):
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "Lift to 3D"
+    bl_order = ORDER["LFM_PT_main"]
 
     def draw(self, context):
         settings = context.scene.lift_to_3d
@@ -49,7 +55,9 @@ class LFM_PT_main(Panel):
         layout.prop(settings, "output", expand=True)
         layout.prop(settings, "set_scene")
         layout.prop(settings, "replace_previous")
-        layout.prop(settings, "weights_path")
+        old = legacy_weights(settings)
+        if old:  # a scene from an older version names its own weights; they are set in the preferences now
+            layout.label(text=f"Scene weights (older version): {bpy.path.basename(old)}", icon="ERROR")
         layout.separator()
         layout.operator("lfm.lift", icon="ARMATURE_DATA")
 

@@ -125,15 +125,15 @@ class LFM_SceneSettings(PropertyGroup):
         "the new one is made; off = keep it and add the new one beside it (nothing existing is overwritten)",
         default=False,
     )
-    weights_path: StringProperty(
-        name="Weights",
-        description="Model weights (.safetensors) for this scene; empty = the add-on preferences' weights",
-        subtype="FILE_PATH",
-    )
+
+
+#: The scene setting that older versions had beside the preferences' (``scene.lift_to_3d.weights_path``); a scene
+#: saved with it keeps the value as an ID property, which :func:`legacy_weights` reads.
+LEGACY_WEIGHTS_KEY = "weights_path"
 
 
 class LFM_Preferences(AddonPreferences):
-    """Add-on preferences: which weights and which backend."""
+    """Add-on preferences: which weights (the one place they are set) and which backend."""
 
     bl_idname = __package__
 
@@ -159,12 +159,30 @@ def preferences(context) -> LFM_Preferences | None:
     return addon.preferences if addon is not None else None
 
 
+def legacy_weights(settings: LFM_SceneSettings) -> str:
+    """The weights file a scene saved by an older version names in its own settings ('' for none)."""
+    value = settings.get(LEGACY_WEIGHTS_KEY, "")
+    return value if isinstance(value, str) else ""
+
+
 def weights_path(settings: LFM_SceneSettings, prefs: LFM_Preferences | None) -> str | None:
-    """The weights to use: the scene's override, else the preferences', else None (the shipped file)."""
-    for path in (settings.weights_path, prefs.weights_path if prefs is not None else ""):
+    """The weights to use: the preferences', else the scene's from an older version (:func:`legacy_weights`), else
+    None (the shipped file)."""
+    for path in (prefs.weights_path if prefs is not None else "", legacy_weights(settings)):
         if path:
             return bpy.path.abspath(path)
     return None
+
+
+def weights_note(settings: LFM_SceneSettings, prefs: LFM_Preferences | None) -> str:
+    """What to tell the user about a scene that still names weights of its own ('' when it names none)."""
+    old = legacy_weights(settings)
+    if not old:
+        return ""
+    where = "Edit > Preferences > Add-ons > Lift to 3D"
+    if prefs is not None and prefs.weights_path:
+        return f"this scene's weights setting from an older version ({old}) is ignored: the weights are set in {where}"
+    return f"used this scene's weights setting from an older version ({old}); set the weights in {where}"
 
 
 def lift_settings(settings: LFM_SceneSettings, prefs: LFM_Preferences | None, scene_fps: float):

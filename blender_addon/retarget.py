@@ -83,9 +83,17 @@ def read_target(obj, prefix: str = "") -> TargetSkeleton:
     )
 
 
+def source_joint_names(obj) -> list[str]:
+    """The joint each bone of lifted armature ``obj`` ends at, in pose-bone order: the bone's
+    :data:`.blender_io.JOINT_KEY` property (bones are named for their segment, ``thigh.L``; the joint is e.g.
+    ``left_knee``), else the bone's name (armatures lifted before the property, or made by hand)."""
+    return [str(b.bone.get(blender_io.JOINT_KEY, b.name)) for b in obj.pose.bones]
+
+
 def read_source(obj, frames) -> tuple[list[str], np.ndarray]:
     """World positions of a lifted armature's joints at ``frames``: the tail of each bone, the head of each root
-    bone (how :func:`lfm_engine.armature.build_armature` places joints). Returns ``(names, (T, J, 3))``.
+    bone (how :func:`lfm_engine.armature.build_armature` places joints). Returns ``(joint names, (T, J, 3))``
+    (:func:`source_joint_names`).
 
     The scene's current frame is restored afterwards.
     """
@@ -94,7 +102,7 @@ def read_source(obj, frames) -> tuple[list[str], np.ndarray]:
     scene = bpy.context.scene
     keep = scene.frame_current, scene.frame_subframe
     bones = list(obj.pose.bones)
-    names = [b.name for b in bones]
+    names = source_joint_names(obj)
     is_root = np.array([b.parent is None for b in bones])
     out = np.empty((len(frames), len(bones), 3))
     try:
@@ -222,8 +230,16 @@ def retarget_objects(context, source_obj, target_obj, mapping: Mapping | None = 
 
 
 # ---------------------------------------------------------------------- export
-def export_motion(context, obj, path: str | os.PathLike, frames=None) -> Path:
+def export_motion(context, obj, path: str | os.PathLike, frames=None, *, deform_only: bool = False) -> Path:
     """Export armature ``obj`` and its action to ``path`` (.bvh, .fbx, .glb or .gltf, by extension).
+
+    Only ``obj`` and only its active action (the retargeted motion) are written: the glTF exporter's
+    ``export_animation_mode='ACTIVE_ACTIONS'`` and ``export_anim_single_armature=False`` (its defaults, ``'ACTIONS'``
+    and True, also write every other armature action of the file onto the armature, such as the lifted armature's,
+    with a "not found" warning per channel of a missing bone; Blender 4.2 even with ``'ACTIVE_ACTIONS'``), the
+    animation named after the action; the FBX exporter's ``bake_anim_use_all_actions=False``. ``deform_only``: only
+    the deform bones (glTF ``export_def_bones``, FBX ``use_armature_deform_only``; BVH writes every bone). Nothing of
+    the scene is changed for it.
 
     The file is written beside its destination and moved into place, so a failed export leaves no partial file.
     The selection and active object are restored.
@@ -258,12 +274,17 @@ def export_motion(context, obj, path: str | os.PathLike, frames=None) -> Path:
             res = bpy.ops.export_scene.fbx(
                 filepath=str(tmp), use_selection=True, object_types={"ARMATURE"}, add_leaf_bones=False,
                 bake_anim=True, bake_anim_use_all_actions=False, bake_anim_use_nla_strips=False,
-                bake_anim_force_startend_keying=True,
+                bake_anim_force_startend_keying=True, use_armature_deform_only=deform_only,
             )  # fmt: skip
         else:
-            res = bpy.ops.export_scene.gltf(filepath=str(tmp), use_selection=True,
-                                            export_format="GLB" if ext == ".glb" else "GLTF_SEPARATE",
-                                            export_animations=True, export_frame_range=True)  # fmt: skip
+            action = obj.animation_data.action if obj.animation_data is not None else None
+            res = bpy.ops.export_scene.gltf(
+                filepath=str(tmp), use_selection=True, export_format="GLB" if ext == ".glb" else "GLTF_SEPARATE",
+                export_animations=True, export_frame_range=True, export_animation_mode="ACTIVE_ACTIONS",
+                export_anim_single_armature=False,
+                export_nla_strips_merged_animation_name=action.name if action is not None else "Animation",
+                export_def_bones=deform_only,
+            )  # fmt: skip
         if "FINISHED" not in res or not tmp.is_file():
             raise LFMError(f"{out}: Blender's {EXPORT_FORMATS[ext]} exporter did not write the file")
         for extra in tmp_dir.iterdir():  # .gltf writes a .bin (and textures) beside it
@@ -349,7 +370,7 @@ def retarget_clip(context, source_obj, spec: str, *, preset: str | None = None, 
         mapping = None
         chosen = retarget_engine.load_preset(preset) if preset else own
         if chosen is not None:
-            names = [b.name for b in source_obj.pose.bones]
+            names = source_joint_names(source_obj)
             mapping = retarget_engine.apply_preset(chosen, names, read_target(target))
         mapping, result, _ = retarget_objects(context, source_obj, target, mapping, ik=ik, ik_max_angle=ik_max_angle)
     except BaseException:  # remove what loading or making the target added (a generated rig's widgets too)
@@ -382,7 +403,8 @@ def batch(results, args, report) -> tuple[list, list]:
                 out = Path(args.export)
                 if len(results) > 1:
                     out = out.with_name(f"{out.stem}_{result.name}{out.suffix}")
-                written = export_motion(bpy.context, obj, out, frames=result.scene_frames(args.scene_start))
+                written = export_motion(bpy.context, obj, out, frames=result.scene_frames(args.scene_start),
+                                        deform_only=getattr(args, "deform_only", False))  # fmt: skip
                 print(f"lift_to_3d: {result.source}: exported {obj.name} to {written}")
         except LFMError as exc:
             report(result.source, exc)

@@ -60,6 +60,9 @@ class LFM_RetargetSettings(PropertyGroup):
     preset: EnumProperty(name="Preset", items=_preset_items, description="A shipped mapping preset")
     export_path: StringProperty(name="Export", subtype="FILE_PATH", default="//retarget.bvh",
                                 description="Export the target and its motion: .bvh, .fbx, .glb, .gltf")  # fmt: skip
+    deform_only: BoolProperty(name="Deform Bones Only", default=False,
+                              description="Export only the target's deform bones (glTF and FBX; BVH writes every "
+                              "bone), e.g. a generated rig's DEF- bones without its controls")  # fmt: skip
 
 
 def settings(context) -> LFM_RetargetSettings:
@@ -144,7 +147,7 @@ class LFM_OT_retarget_load_preset(_NeedsArmatures, Operator):
                 bpy.path.abspath(self.filepath) if self.filepath else s.preset
             )
             target = retarget.read_target(s.target)
-            names = [b.name for b in s.source.pose.bones]
+            names = retarget.source_joint_names(s.source)
             mapping = retarget.retarget_engine.apply_preset(preset, names, target)
         except LFMError as exc:
             self.report({"ERROR"}, str(exc))
@@ -205,14 +208,14 @@ class LFM_OT_retarget_bake(_NeedsArmatures, Operator):
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         if not len(s.pairs):
-            _fill(s, mapping, [b.name for b in s.source.pose.bones])
+            _fill(s, mapping, retarget.source_joint_names(s.source))
         self.report({"INFO"}, f"Baked {result.num_frames} frames onto {s.target.name} ({action.name}, "
                               f"{len(mapping)} joints mapped, scale {result.scale:.3f})")  # fmt: skip
         return {"FINISHED"}
 
 
 class LFM_OT_retarget_export(Operator):
-    """Export the target armature and its motion (BVH, FBX or glTF, by the file's extension)"""
+    """Export the target armature and its retargeted motion alone (BVH, FBX or glTF, by the file's extension)"""
 
     bl_idname = "lfm.retarget_export"
     bl_label = "Export"
@@ -228,7 +231,8 @@ class LFM_OT_retarget_export(Operator):
     def execute(self, context):
         s = settings(context)
         try:
-            out = retarget.export_motion(context, s.target, bpy.path.abspath(s.export_path))
+            path = bpy.path.abspath(s.export_path)
+            out = retarget.export_motion(context, s.target, path, deform_only=s.deform_only)
         except LFMError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -258,6 +262,7 @@ class LFM_PT_retarget(Panel):
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "Lift to 3D"
+    bl_order = 2  # after Detect in Footage (0) and Lift to 3D (1): panels.ORDER
     bl_options = {"DEFAULT_CLOSED"}  # noqa: RUF012 - Blender's class attribute
 
     def draw(self, context):
@@ -284,6 +289,7 @@ class LFM_PT_retarget(Panel):
         row = layout.row(align=True)
         row.prop(s, "export_path", text="")
         row.operator("lfm.retarget_export", text="", icon="EXPORT")
+        layout.prop(s, "deform_only")
 
 
 def register_properties() -> None:

@@ -5,12 +5,14 @@ generators that yield ``(done, total)`` after each chunk and return their result
 invoked from the UI, one step per timer event, so the interface stays responsive, the progress shows on the
 cursor and in the status bar, and Esc cancels (closing the generator: nothing was written yet); from Python
 (``bpy.ops...()``) and in the background, every step at once. Either way the result is written in one final step,
-and engine errors (:class:`lfm_engine.LFMError`) are reported and leave the scene as it was.
+and engine errors (:class:`lfm_engine.LFMError`) are reported (:func:`.extension.error_message`: detection's missing
+packages name the zip to install) and leave the scene as it was.
 """
 
 from __future__ import annotations
 
 from .engine import LFMError
+from .extension import error_message
 
 
 class SteppedOperator:
@@ -52,7 +54,7 @@ class SteppedOperator:
             self._steps = None
             return self._write(context, stop.value)
         except LFMError as exc:
-            self.report({"ERROR"}, str(exc))
+            self.report({"ERROR"}, error_message(exc))
             return {"CANCELLED"}
         finally:
             self._stop(context)
@@ -63,7 +65,7 @@ class SteppedOperator:
         try:
             self._start(context)
         except LFMError as exc:
-            self.report({"ERROR"}, str(exc))
+            self.report({"ERROR"}, error_message(exc))
             return {"CANCELLED"}
         wm = context.window_manager
         self._timer = wm.event_timer_add(0.01, window=context.window)
@@ -86,7 +88,7 @@ class SteppedOperator:
             return self._write(context, stop.value)
         except LFMError as exc:
             self._stop(context)
-            self.report({"ERROR"}, str(exc))
+            self.report({"ERROR"}, error_message(exc))
             return {"CANCELLED"}
         context.window_manager.progress_update(int(1000 * done / max(total, 1)))
         context.workspace.status_text_set(f"{self.status}: {done} of {total} frames (Esc to cancel)")

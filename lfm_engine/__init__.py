@@ -8,7 +8,7 @@ imported only when a torch-backed :class:`Lifter` is made.
 """
 
 from .config import ModelConfig
-from .errors import InputError, LFMError, RigError, WeightsError
+from .errors import DependencyError, InputError, LFMError, RigError, WeightsError
 from .layouts import available_rigs, get_rig
 from .lifter import Lifter
 from .rig import Rig
@@ -17,6 +17,7 @@ from .weights import Weights, load_weights, save_weights
 __version__ = "0.1.0"
 
 __all__ = [
+    "DependencyError",
     "InputError",
     "LFMError",
     "Lifter",

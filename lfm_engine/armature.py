@@ -19,11 +19,15 @@ The skeleton
 One bone per joint, indexed like the joints:
 
 * a joint ``j`` with a parent ``p`` in the rig's :meth:`~lfm_engine.rig.Rig.tree_parents` (a spanning tree for
-  rigs with loops) gets the bone ``p -> j`` named after ``j``: head at joint ``p``, tail at joint ``j``; its parent
-  bone is the bone whose tail is ``p``, and it is *connected* (head = parent's tail) unless ``p`` is a root;
-* a root joint ``r`` gets a *root bone* named after ``r``: head at joint ``r``, pointing world +Z, of length
+  rigs with loops) gets the bone ``p -> j``: head at joint ``p``, tail at joint ``j``; its parent bone is the bone
+  whose tail is ``p``, and it is *connected* (head = parent's tail) unless ``p`` is a root;
+* a root joint ``r`` gets a *root bone*: head at joint ``r``, pointing world +Z, of length
   :data:`ROOT_BONE_FRACTION` times the median bone length. Only root bones are translated; their rotation stays
   the rest rotation.
+
+Bones are named after their joints unless names are given (the pipeline names them for the body segment they span
+and gives the standard layouts an anatomical tree, :mod:`lfm_engine.anatomy`); :attr:`ArmatureAnimation.joint_names`
+keeps the joint each bone ends at.
 
 Rest lengths are the clip's median bone lengths (NaN-robust). With constant lengths the joints cannot all land on
 the lifted points when the lifted lengths vary from frame to frame, so each joint is re-placed from the root down,
@@ -386,7 +390,7 @@ class ArmatureAnimation:
     """An armature and its animation, as plain arrays; bone ``j`` belongs to joint ``j`` (see the module docs).
 
     Attributes:
-        bone_names: ``J`` names (the joint names).
+        bone_names: ``J`` bone names (the joint names unless :func:`build_armature` was given others).
         parents: ``(J,)`` int64 tree parents of the joints (-1 for roots); also each bone's parent bone.
         order: ``(J,)`` bones with every parent before its children (the order to create them in).
         is_root: ``(J,)`` bool: root bones (head at the joint, pointing +Z; the only bones with location keys).
@@ -405,6 +409,7 @@ class ArmatureAnimation:
             roots with a ray included).
         ray_misses: ``(T, J)`` bool: joints with a ray that their bone could not reach, placed at the point of the
             sphere around their parent nearest to it.
+        joint_names: ``J`` the joint each bone ends at (its tail; a root bone's head): the rig's joint names.
     """
 
     bone_names: tuple[str, ...]
@@ -422,6 +427,13 @@ class ArmatureAnimation:
     placement: str = "direction"
     on_ray: np.ndarray | None = None
     ray_misses: np.ndarray | None = None
+    joint_names: tuple[str, ...] = ()
+
+    @property
+    def head_joint_names(self) -> tuple[str, ...]:
+        """``J`` the joint at each bone's head: its parent's joint (a root bone's own joint)."""
+        names = self.joint_names or self.bone_names
+        return tuple(names[p] if p >= 0 else names[j] for j, p in enumerate(self.parents.tolist()))
 
     @property
     def num_frames(self) -> int:
@@ -450,6 +462,7 @@ def build_armature(
     placement: str = "ray",
     rays: np.ndarray | None = None,
     ray_origins: np.ndarray | None = None,
+    bone_names: Sequence[str] | None = None,
 ) -> ArmatureAnimation:
     """The armature animation that reproduces ``points_world`` with constant bone lengths.
 
@@ -462,6 +475,7 @@ def build_armature(
         rays: ``(T, J, 3)`` world directions of the camera rays through the joints' 2D points (camera at the world
             origin: ``camera_to_world(camera_rays(...))``), NaN for joints not seen; None: no joint has a ray.
         ray_origins: see :func:`constant_length_points` (weak perspective); None for a pinhole at the origin.
+        bone_names: ``J`` names of the bones (bone ``j`` ends at joint ``j``); default the joint names.
 
     Returns:
         :class:`ArmatureAnimation`; its ``joints`` are ``constant_length_points(points_world, parents, lengths,
@@ -473,6 +487,9 @@ def build_armature(
     T, J = p.shape[:2]
     if rig.num_joints != J:
         raise InputError(f"rig {rig.name!r} has {rig.num_joints} joints but the points have {J}")
+    names = tuple(rig.joint_names if bone_names is None else (str(n) for n in bone_names))
+    if len(names) != J or len(set(names)) != J:
+        raise InputError(f"bone_names must be {J} distinct names, one per joint of rig {rig.name!r}")
     bad = ~np.isfinite(p).all(-1)
     if bad.any():
         t, j = np.argwhere(bad)[0]
@@ -526,9 +543,10 @@ def build_armature(
     locations[:, roots] = np.einsum("rji,trj->tri", rest_rot[roots], joints[:, roots] - origin - heads[roots])
     connected = ~is_root & ~is_root[np.maximum(par, 0)]
     return ArmatureAnimation(
-        bone_names=tuple(rig.joint_names), parents=par, order=order, is_root=is_root, connected=connected,
+        bone_names=names, parents=par, order=order, is_root=is_root, connected=connected,
         lengths=lengths, rest_matrices=rest_mat, quaternions=quats, locations=locations, joints=joints,
         origin=origin, rest_frame=rest_frame, placement=placement, on_ray=on_ray, ray_misses=misses,
+        joint_names=tuple(rig.joint_names),
     )  # fmt: skip
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, LFMError
+from .errors import DependencyError, InputError, LFMError
 from .io.base import Keypoints2D, trailing_number
 from .layouts import HOLISTIC_PARTS, get_rig
 from .steps import run_to_end
@@ -231,7 +231,8 @@ def _cv2():
     try:
         import cv2
     except ImportError as exc:
-        raise LFMError(f"detection needs OpenCV (pip install 'lfm_engine[detect]'): {exc}") from None
+        raise DependencyError(f"detection needs OpenCV (pip install 'lfm_engine[detect]'): {exc}", package="cv2",
+                              extra="detect") from None  # fmt: skip
     return cv2
 
 
@@ -330,7 +331,8 @@ def _solution(settings: DetectSettings, static: bool):
     try:
         import mediapipe as mp
     except ImportError as exc:
-        raise LFMError(f"detection needs mediapipe (pip install 'lfm_engine[detect]'): {exc}") from None
+        raise DependencyError(f"detection needs mediapipe (pip install 'lfm_engine[detect]'): {exc}",
+                              package="mediapipe", extra="detect") from None  # fmt: skip
     common = dict(
         static_image_mode=static,
         model_complexity=settings.model_complexity,
@@ -403,7 +405,7 @@ def detect_steps(
     Raises:
         InputError: missing, empty or unreadable footage (the message names the file, and the frame where it
             matters), a start frame past the end, bad settings.
-        LFMError: mediapipe or OpenCV not installed.
+        DependencyError: mediapipe or OpenCV not installed (``extra == "detect"``).
     """
     s = settings or DetectSettings()
     _check_settings(s)

@@ -23,6 +23,21 @@ class WeightsError(LFMError):
     """A weights file is missing, unreadable, or does not match the model it claims to hold."""
 
 
+class DependencyError(LFMError, ImportError):
+    """An optional package that a feature needs cannot be imported.
+
+    Attributes:
+        package: the module that failed (``"mediapipe"``, ``"cv2"``).
+        extra: the ``lfm_engine`` extra that installs it (``"detect"``), which callers may turn into advice of their
+            own (the Blender add-on names the extension zip to install instead).
+    """
+
+    def __init__(self, message: str, *, package: str = "", extra: str = ""):
+        super().__init__(message)
+        self.package = package
+        self.extra = extra
+
+
 #: What Python and numpy raise when a value given as a number is not a usable one: the wrong type, text, a ragged
 #: nested list, an integer beyond the float or int64 range. Code that converts input catches these and raises an
 #: :class:`InputError` (or the error type of what it reads) naming the value's place.

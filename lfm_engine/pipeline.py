@@ -35,6 +35,7 @@ import numpy as np
 
 from . import armature as arm
 from . import detect, wholebody
+from .anatomy import anatomy
 from .errors import InputError, RigError
 from .io import Keypoints2D, read_keypoints
 from .layouts import available_rigs, get_rig
@@ -166,11 +167,14 @@ class ClipResult:
     Attributes:
         name: a name for the Blender objects (the file or folder name without extension).
         source: the file or folder read.
-        rig: the skeleton (the armature uses its ``tree_parents()``).
-        points2d: ``(T, J, 2)`` input pixels of the lifted frames (NaN = missing).
+        rig: the armature's skeleton (:func:`lfm_engine.anatomy.anatomy` of the file's rig): for a standard layout
+            its joints followed by the virtual ones it lacks (``pelvis``, ``neck``: midpoints of the hips and the
+            shoulders), with an anatomical hierarchy as ``parents``; any other rig as it is (the armature uses its
+            ``tree_parents()``). Every per-joint array below has its ``J`` joints, virtual ones included.
+        points2d: ``(T, J, 2)`` input pixels of the lifted frames (NaN = missing; a virtual joint: the midpoint).
         visible: ``(T, J)`` bool: the joints the lift saw (finite and above the confidence threshold).
         lifted: ``(T, J, 3)`` float32 camera frame, pixels (:meth:`Lifter.lift`; frames that could not be lifted
-            interpolated).
+            interpolated; a virtual joint: the midpoint).
         lifted_frames: ``(T,)`` bool: False for frames with fewer than two visible joints, filled by interpolation.
         world: ``(T, J, 3)`` float64 Blender world, metres, after smoothing (before the constant-length fit or the
             clip solver; with the solver moved into its world, the ground's, as the armature is).
@@ -338,6 +342,22 @@ def liftable(points: np.ndarray, visible: np.ndarray) -> np.ndarray:
     return (count >= 2) & (np.nan_to_num(spread, nan=0.0).max(-1) > 0)
 
 
+def _add_virtual_joints(body, points, conf, visible, lifted, camera: CameraModel):
+    """The arrays with ``body``'s virtual joints appended: the 2D point the midpoint of its two joints' (float32,
+    as :attr:`ClipResult.points2d` keeps it), visible where both are, the lower confidence, and the lifted point at
+    the two joints' mean depth on the camera ray through that 2D point (so that it projects onto it as every
+    lifted joint does; the 3D midpoint where the 2D one is missing)."""
+    J = points.shape[1]
+    points = body.extend(points).astype(np.float32).astype(np.float64)
+    lifted = body.extend(lifted)
+    uv = points[:, J:]  # (T, K, 2)
+    depth = lifted[:, J:, 2:3].astype(np.float64)
+    on_ray = np.concatenate([(uv - np.asarray(camera.principal_point)) * depth / camera.focal_length, depth], -1)
+    seen = np.isfinite(on_ray).all(-1, keepdims=True)
+    lifted[:, J:] = np.where(seen, on_ray, lifted[:, J:]).astype(lifted.dtype)
+    return points, body.extend_confidence(conf), body.extend_visible(visible), lifted
+
+
 # ---------------------------------------------------------------------- the pipeline
 def lift_steps(
     source: str | os.PathLike | Keypoints2D, settings: LiftSettings | None = None, *, lifter: Lifter | None = None
@@ -414,6 +434,13 @@ def lift_steps(
         notes.append(f"no focal length given: assumed a long lens ({camera.focal_length:.0f} px)")
     if not camera.image_size_known:
         notes.append(f"image size unknown: assumed {camera.image_size[0]}x{camera.image_size[1]} from the points")
+    # The armature's skeleton: for a standard layout its anatomy, with the virtual pelvis and neck it lacks
+    # appended as joints from here on (lfm_engine.anatomy).
+    body = anatomy(rig)
+    if body.virtual:
+        points, conf, visible, lifted = _add_virtual_joints(body, points, conf, visible, lifted, camera)
+    rig = body.rig
+    J = rig.num_joints
     vertical = rig.category == "human"
     height = float(s.height) if s.height else arm.default_height(rig.category)
     raw_world = arm.camera_to_world(lifted)
@@ -439,14 +466,16 @@ def lift_steps(
         if solution.root_offsets.any():
             camera_locations = solution.camera_locations
     if solution is not None:
-        animation = arm.build_armature(solution.joints, rig, rest_frame=rest, placement="direction")
+        animation = arm.build_armature(solution.joints, rig, rest_frame=rest, placement="direction",
+                                       bone_names=body.bone_names)  # fmt: skip
     else:
         rays = None
         if s.placement == "ray":
             # The rays through the keypoints; with smoothing, through the smoothed points' projections.
             track = points if s.smoothing == "none" else camera.project(arm.world_to_camera(world))
             rays = arm.camera_to_world(arm.camera_rays(track, camera.focal_length, camera.principal_point, visible))
-        animation = arm.build_armature(world, rig, rest_frame=rest, placement=s.placement, rays=rays)
+        animation = arm.build_armature(world, rig, rest_frame=rest, placement=s.placement, rays=rays,
+                                       bone_names=body.bone_names)  # fmt: skip
     misses = int(animation.ray_misses.sum())
     if misses:
         notes.append(f"{misses} joint-frame(s) could not reach their camera ray at their bone length (placed as near "

@@ -10,6 +10,10 @@ children (a head top, a toe tip). :func:`propose_mapping` finds the pairs for an
 into one cost per joint/bone-end pair, and solves the assignment exactly (:mod:`.assignment`), each joint and each
 bone end used at most once and pairs dearer than :data:`MAX_COST` left out. Names that agree tolerate large
 distances (a T-pose against arms down); unknown names only match very close points; opposite sides never match.
+Points of different regions (:func:`.names.region`: body, hand, face) never match either: a finger joint only maps
+onto a bone of the same finger (Rigify's ``f_index.02.L``, Mixamo's ``LeftHandIndex2``), and onto nothing on a rig
+without fingers; a body joint never onto a finger or face bone; face-mesh points onto nothing (no rig's face bones
+correspond to them).
 
 Presets are JSON files (:data:`PRESET_FORMAT`) of pairs. Their ``joint`` entries are either exact joint names (a
 saved mapping) or canonical names such as ``left_shoulder`` that :func:`apply_preset` matches to any rig's joints
@@ -31,7 +35,7 @@ from ..errors import InputError, LFMError
 from ..safe_json import parse_json
 from .assignment import assign_with_threshold
 from .controls import ControlRig
-from .names import point_of_bone, point_of_joint
+from .names import FINGER_POINTS, point_of_bone, point_of_joint, region
 
 PRESET_FORMAT = "lift_to_3d.retarget_mapping"
 PRESET_VERSION = 1
@@ -46,7 +50,9 @@ NAME_TERMS = {"same": (0.0, 0.35), "group": (0.3, 0.2), "unknown": (0.8, 0.05), 
 SIDE_COST = 0.8
 #: Canonical points that are near relatives (partial agreement).
 GROUPS = ({"pelvis", "spine", "chest", "neck", "head", "tail"}, {"head", "nose", "eye", "ear"}, {"head", "head_top"},
-          {"toe", "end"}, {"shoulder", "clavicle"}, {"ankle", "heel"})  # fmt: skip
+          {"toe", "end"}, {"shoulder", "clavicle"}, {"ankle", "heel"}, {"wrist", "hand_root"},
+          *({"finger", f} for f in FINGER_POINTS if f != "finger"),
+          *({"hand_point", f} for f in FINGER_POINTS))  # fmt: skip
 #: A proposal with fewer pairs than this is refused (the target is not recognisable).
 MIN_PAIRS = 3
 
@@ -265,7 +271,8 @@ def target_ends(target: TargetSkeleton) -> tuple[list[tuple[int, str]], np.ndarr
         if leaf[b]:
             ends.append((b, "tail"))
             pts.append(target.tails[b])
-            names.append({"head": "head_top", "toe": "end"}.get(point, ""))
+            kept = point if point in (*FINGER_POINTS, "face") else ""  # a fingertip, a face bone's end
+            names.append({"head": "head_top", "toe": "end"}.get(point, kept))
             sides.append(side)
     return ends, target.to_world(np.asarray(pts).reshape(-1, 3)), names, sides
 
@@ -284,8 +291,10 @@ def pair_costs(joint_names, joint_points, target: TargetSkeleton):
     """The cost of each (joint, bone end) pair.
 
     ``cost = offset + distance / scale`` with ``(offset, scale)`` from :data:`NAME_TERMS` by how the canonical
-    points of the two names agree, plus :data:`SIDE_COST` when only one of them has a side; opposite sides are
-    forbidden (infinite). Distances are between the upright, unit-height rest poses (:func:`normalise_upright`).
+    points of the two names agree, plus :data:`SIDE_COST` when only one of them has a side. Forbidden (infinite):
+    opposite sides; points of different regions (:func:`.names.region`); two hand points that are not the same
+    finger; every face point. Distances are between the upright, unit-height rest poses
+    (:func:`normalise_upright`).
 
     Args:
         joint_names: ``J`` lifted joint names. joint_points: ``(J, 3)`` their rest (typical) world positions.
@@ -296,18 +305,28 @@ def pair_costs(joint_names, joint_points, target: TargetSkeleton):
     """
     ends, tpts, tnames, tsides = target_ends(target)
     jp = [point_of_joint(n) for n in joint_names]
-    jsides = [s for _, s in jp]
+    jnames, jsides = [n for n, _ in jp], [s for _, s in jp]
     tq, taxis = normalise_upright(tpts, tsides)
     sq, _ = normalise_upright(np.asarray(joint_points, dtype=np.float64), jsides, taxis)
     dist = np.linalg.norm(sq[:, None] - tq[None], axis=-1)  # (J, E)
-    cost = np.empty_like(dist)
-    for j, (jname, jside) in enumerate(jp):
-        for e, (tname, tside) in enumerate(zip(tnames, tsides, strict=True)):
-            offset, scale = NAME_TERMS[_name_term(jname, tname)]
-            if jside and tside and jside != tside:
-                cost[j, e] = np.inf
-                continue
-            cost[j, e] = offset + dist[j, e] / scale + (SIDE_COST if bool(jside) != bool(tside) else 0.0)
+    # the name terms, per pair of distinct canonical points (few), then gathered
+    ju, jinv = np.unique(np.asarray(jnames, dtype=object).astype(str), return_inverse=True)
+    tu, tinv = np.unique(np.asarray(tnames, dtype=object).astype(str), return_inverse=True)
+    offset = np.empty((len(ju), len(tu)))
+    scale = np.empty((len(ju), len(tu)))
+    allowed = np.empty((len(ju), len(tu)), dtype=bool)
+    for a, jn in enumerate(ju):
+        for b, tn in enumerate(tu):
+            term = _name_term(jn, tn)
+            offset[a, b], scale[a, b] = NAME_TERMS[term]
+            same_region = region(jn) == region(tn)
+            allowed[a, b] = same_region and region(jn) != "face" and (region(jn) != "hand" or term in ("same", "group"))
+    js = np.asarray(jsides, dtype=object).astype(str)[:, None]
+    ts = np.asarray(tsides, dtype=object).astype(str)[None, :]
+    sided = (js != "").astype(np.float64) - (ts != "").astype(np.float64)
+    cost = offset[jinv][:, tinv] + dist / scale[jinv][:, tinv] + SIDE_COST * (sided != 0)
+    forbidden = ~allowed[jinv][:, tinv] | ((js != "") & (ts != "") & (js != ts))
+    cost[forbidden] = np.inf
     return cost, ends
 
 
@@ -327,21 +346,26 @@ def _ancestors(parents) -> list[set[int]]:
 def untangle(rows: np.ndarray, cols: np.ndarray, joint_parents, ends, target: TargetSkeleton) -> np.ndarray:
     """Swap assigned bone ends until no lifted joint maps below one of its own descendants in the target.
 
-    A near-tie in the costs can cross two joints of a chain (Chest -> Spine2 and Chest2 -> Spine1); such a crossing
-    bends the target against its hierarchy. Returns the repaired ``cols`` (same pairs of rows).
+    A near-tie in the costs can cross two joints of a chain (Chest -> Spine2 and Chest2 -> Spine1, or the joints of
+    a finger, whose rest poses rarely agree); such a crossing bends the target against its hierarchy. A bone's head
+    counts as above its own tail. Returns the repaired ``cols`` (same pairs of rows).
     """
     cols = cols.copy()
     source_up = _ancestors(joint_parents)
     target_up = _ancestors(target.parents)
+
+    def above(ea, eb) -> bool:  # bone end ea is above bone end eb in the target
+        (ba, end_a), (bb, end_b) = ends[ea], ends[eb]
+        return ba in target_up[bb] or (ba == bb and end_a == "head" and end_b == "tail")
+
+    # only pairs of joints on one chain of the source can cross
+    chained = [(a, b) for a in range(len(rows)) for b in range(len(rows)) if int(rows[a]) in source_up[int(rows[b])]]
     for _ in range(len(rows) ** 2):  # each swap removes an inversion; this bounds the loop
         swapped = False
-        for a in range(len(rows)):
-            for b in range(len(rows)):
-                ja, jb = int(rows[a]), int(rows[b])
-                ba, bb = ends[cols[a]][0], ends[cols[b]][0]
-                if ja in source_up[jb] and bb in target_up[ba]:  # a above b in the source, below it in the target
-                    cols[a], cols[b] = cols[b], cols[a]
-                    swapped = True
+        for a, b in chained:
+            if above(cols[b], cols[a]):  # a above b in the source, below it in the target
+                cols[a], cols[b] = cols[b], cols[a]
+                swapped = True
         if not swapped:
             break
     return cols
@@ -380,7 +404,11 @@ def propose_mapping(
         raise MappingError(f"armature {target.name!r} has no bones")
     rest = source_rest_points(p)
     cost, ends = pair_costs(names, rest, target)
-    rows, cols = assign_with_threshold(cost, max_cost)
+    # rows and columns with no affordable pair (a face mesh, a rig's face bones) stay out of the assignment
+    usable = np.isfinite(cost) & (cost <= max_cost)
+    keep_r, keep_c = np.flatnonzero(usable.any(1)), np.flatnonzero(usable.any(0))
+    rows, cols = assign_with_threshold(cost[np.ix_(keep_r, keep_c)], max_cost)
+    rows, cols = keep_r[rows], keep_c[cols]
     if joint_parents is not None:
         if len(joint_parents) != len(names):
             raise InputError(f"joint_parents has {len(joint_parents)} entries for {len(names)} joints")

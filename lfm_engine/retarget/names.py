@@ -13,9 +13,20 @@ that they can be compared:
   ("shoulder", "L")``, ``"mixamorig:LeftUpLeg" -> ("hip", "L")``, ``"shin.R" -> ("knee", "R")``).
 
 Aliases are data (:data:`JOINT_ALIASES`, :data:`BONE_HEAD_ALIASES`); names they do not know give ``""`` (no
-evidence either way). Name evidence is only one half of the mapping: :mod:`.mapping` combines it with the rest-pose
-geometry, so that e.g. a CMU ``LeftShoulder`` joint (a point at the shoulder) and a Mixamo ``LeftShoulder`` bone (the
-clavicle, whose head is near the neck) are told apart by where they are.
+evidence either way).
+
+Hands and faces have points of their own, so that their many joints never pass for body points: a finger joint is
+``"thumb"``, ``"index"``, ``"middle"``, ``"ring"``, ``"pinky"`` (or ``"finger"``) whatever its segment
+(``left_hand_thumb_tip``, ``LHand_Index3``, ``left_forefinger2``, ``pinky_dip``; only a foot's ``foot_index`` is a
+toe), a hand point named by its finger alone is ``"hand_point"`` (MediaPipe Pose's ``left_index``, ``left_thumb``,
+CMU's ``lthumb``: rough points of the hand, which yield to a hand's own joints), the wrist of a hand part is
+``"hand_root"`` (``left_hand_wrist``, ``LHand_Wrist``, ``left_hand_root``: the body's wrist is ``"wrist"``), and
+face-mesh points, irises and pupils are ``"face"``. :func:`region` sorts points into the body, the hand and the
+face; the mapping never pairs points of different regions.
+
+Name evidence is only one half of the mapping: :mod:`.mapping` combines it with the rest-pose geometry, so that
+e.g. a CMU ``LeftShoulder`` joint (a point at the shoulder) and a Mixamo ``LeftShoulder`` bone (the clavicle, whose
+head is near the neck) are told apart by where they are.
 """
 
 from __future__ import annotations
@@ -33,8 +44,18 @@ WORD_ALIASES = {
     "collarbone": "clavicle", "toebase": "toe", "ball": "toe", "hips": "pelvis", "hip": "hip", "root": "pelvis",
     "abdomen": "spine", "torso": "spine", "chest": "chest", "thorax": "chest", "upperchest": "chest",
     "headtop": "head_top", "lowerneck": "neck", "upperneck": "head", "tailbase": "tail", "f": "front", "b": "back",
-    "forearm": "forearm", "forefoot": "forefoot", "hindfoot": "foot",
+    "forearm": "forearm", "forefoot": "forefoot", "hindfoot": "foot", "toes": "toe", "lowerback": "spine",
+    "upperback": "spine", "little": "pinky", "fingers": "finger", "forefinger": "index", "pupil": "iris",
 }  # fmt: skip
+
+#: Words that a lower-case ``l`` or ``r`` may be glued to as the side (the CMU skeleton's ``lhumerus``, ``rtoes``).
+GLUED_SIDE_WORDS = ("clavicle", "humerus", "radius", "wrist", "hand", "fingers", "thumb", "hipjoint", "femur",
+                    "tibia", "foot", "toes", "shoulder", "elbow", "hip", "knee", "ankle", "heel", "toe", "eye",
+                    "ear")  # fmt: skip
+_GLUED = re.compile(rf"^([lr])({'|'.join(GLUED_SIDE_WORDS)})$")
+
+#: Finger points (a joint anywhere along that finger); they match only each other (and ``"finger"``).
+FINGER_POINTS = ("thumb", "index", "middle", "ring", "pinky", "finger")
 
 #: Two words written apart that mean one (``Up Leg`` in ``LeftUpLeg``), merged before :data:`WORD_ALIASES`.
 COMPOUNDS = {("up", "leg"), ("upper", "leg"), ("lower", "leg"), ("up", "arm"), ("upper", "arm"), ("lower", "arm"),
@@ -43,6 +64,15 @@ COMPOUNDS = {("up", "leg"), ("upper", "leg"), ("lower", "leg"), ("up", "arm"), (
 
 #: Joint (point) names: the canonical point for a set of words (first match wins; order matters).
 JOINT_ALIASES: tuple[tuple[tuple[str, ...], str], ...] = (
+    # a foot's "index" is its toe tip (MediaPipe's foot_index); hand parts and fingers before any body word
+    # ("tip", "hand", "wrist"), so that left_hand_thumb_tip is a thumb and left_hand_wrist no body wrist
+    (("foot", "index"), "toe"), (("hand", "wrist"), "hand_root"), (("hand", "pelvis"), "hand_root"),
+    (("thumb",), "thumb"), (("pinky",), "pinky"), (("index", "finger"), "index"), (("middle", "finger"), "middle"),
+    (("ring", "finger"), "ring"), (("hand", "index"), "index"), (("hand", "middle"), "middle"),
+    (("hand", "ring"), "ring"), (("iris",), "face"), (("face",), "face"),
+    # the CMU skeleton's joints are its bones' end points
+    (("humerus",), "elbow"), (("radius",), "wrist"), (("femur",), "knee"), (("tibia",), "ankle"),
+    (("hipjoint",), "hip"),
     (("paw",), "toe"), (("hoof",), "toe"), (("front", "knee"), "elbow"),
     (("front", "elbow"), "elbow"), (("back", "knee"), "knee"), (("front", "hip"), "shoulder"),
     (("front", "shoulder"), "shoulder"), (("back", "hip"), "hip"),
@@ -54,10 +84,22 @@ JOINT_ALIASES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("tail",), "tail"), (("pelvis",), "pelvis"), (("spine",), "spine"), (("chest",), "chest"),
     (("withers",), "chest"), (("neck",), "neck"), (("nose",), "nose"), (("eye",), "eye"), (("ear",), "ear"),
     (("mouth",), "mouth"), (("head",), "head"), (("clavicle",), "clavicle"),
+    # finger words that are also body words elsewhere ("spine_middle"), only after every body word
+    (("index",), "index"), (("middle",), "middle"), (("ring",), "ring"), (("finger",), "finger"),
 )  # fmt: skip
+
+#: Words of face bones (Rigify's face rig: ``lip.T.L``, ``jaw``, ``brow.B.R``...): their head is a ``"face"``
+#: point, which only face points could match (and those are never mapped, see :mod:`.mapping`).
+FACE_BONE_WORDS = ("face", "lip", "jaw", "chin", "brow", "lid", "cheek", "forehead", "temple", "teeth", "tongue",
+                   "iris")  # fmt: skip
 
 #: Bone names: the canonical point at the bone's head (first match wins).
 BONE_HEAD_ALIASES: tuple[tuple[tuple[str, ...], str], ...] = (
+    # fingers first: Mixamo's LeftHandThumb1 and Rigify's f_index.01.L ("f" reads "front"), thumb.01.L, palm.01.L
+    (("thumb",), "thumb"), (("pinky",), "pinky"), (("palm",), "palm"), (("hand", "index"), "index"),
+    (("hand", "middle"), "middle"), (("hand", "ring"), "ring"), (("front", "index"), "index"),
+    (("front", "middle"), "middle"), (("front", "ring"), "ring"),
+    *(((w,), "face") for w in FACE_BONE_WORDS),
     (("front", "thigh"), "shoulder"), (("front", "shin"), "elbow"), (("front", "foot"), "wrist"),
     (("front", "toe"), "toe"), (("f", "toe"), "toe"), (("r", "toe"), "toe"),
     (("upper_arm",), "shoulder"), (("arm",), "shoulder"), (("forearm",), "elbow"), (("hand",), "wrist"),
@@ -67,6 +109,7 @@ BONE_HEAD_ALIASES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("clavicle",), "clavicle"),
     (("pelvis",), "pelvis"), (("spine",), "spine"), (("chest",), "chest"), (("neck",), "neck"), (("head",), "head"),
     (("nose",), "nose"), (("eye",), "eye"), (("ear",), "ear"), (("tail",), "tail"),
+    (("index",), "index"), (("middle",), "middle"), (("ring",), "ring"), (("finger",), "finger"),
 )  # fmt: skip
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -101,6 +144,10 @@ def split_side(name: str) -> tuple[str, tuple[str, ...]]:
     if m:
         prefix_side, base = m.group(1).upper(), base[1:]
     raw = [w.lower() for w in _SEP.split(_CAMEL.sub(" ", base)) if w and not w.isdigit()]
+    if len(raw) == 1 and not prefix_side:  # lhumerus, rtoes (CMU)
+        glued = _GLUED.match(raw[0])
+        if glued:
+            prefix_side, raw = glued.group(1).upper(), [glued.group(2)]
     word_side = suffix_side = ""
     if len(raw) > 1 and raw[-1] in ("l", "r"):
         suffix_side = raw.pop().upper()
@@ -135,15 +182,29 @@ def _lookup(words: tuple[str, ...], table) -> str:
 
 
 def point_of_joint(name: str) -> tuple[str, str]:
-    """``(point, side)`` of a lifted joint name; point ``""`` when no alias matches."""
+    """``(point, side)`` of a lifted joint name; point ``""`` when no alias matches. A hip without a side
+    (``MidHip``, Human3.6M's ``hip``) is the pelvis."""
     side, words = split_side(name)
-    return _lookup(words, JOINT_ALIASES), side
+    point = _lookup(words, JOINT_ALIASES)
+    if point == "hip" and not side:
+        point = "pelvis"
+    elif point in FINGER_POINTS and len(words) == 1 and not re.search(r"\d", name):
+        point = "hand_point"  # a hand point with no finger segment (MediaPipe Pose's left_index, CMU's lthumb)
+    return point, side
 
 
 def point_of_bone(name: str) -> tuple[str, str]:
     """``(point at the bone's head, side)`` of a bone name; point ``""`` when no alias matches."""
     side, words = split_side(name)
     return _lookup(words, BONE_HEAD_ALIASES), side
+
+
+def region(point: str) -> str:
+    """``"hand"`` for finger points and palm bones, ``"face"`` for face points, ``"body"`` for every other point
+    (an unknown one included)."""
+    if point in FINGER_POINTS or point in ("palm", "hand_point"):
+        return "hand"
+    return "face" if point == "face" else "body"
 
 
 def mirror_name(name: str) -> str:
@@ -164,4 +225,4 @@ def mirror_name(name: str) -> str:
     return name
 
 
-__all__ = ["mirror_name", "point_of_bone", "point_of_joint", "split_side"]
+__all__ = ["FINGER_POINTS", "mirror_name", "point_of_bone", "point_of_joint", "region", "split_side"]

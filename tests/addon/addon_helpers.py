@@ -31,15 +31,24 @@ def clip_settings(weights, **kw):
                         weights=str(weights), **kw)  # fmt: skip
 
 
+def set_weights(weights) -> None:
+    """The weights in the add-on preferences (the one place they are set; the ``addon`` fixture enables the
+    add-on)."""
+    from blender_addon.properties import preferences
+
+    preferences(bpy.context).weights_path = str(weights)
+
+
 def set_panel(scene, source, weights, **kw) -> None:
-    """Fill the panel's settings for the real clip (keyword arguments override)."""
+    """Fill the panel's settings for the real clip (keyword arguments override; ``weights_path`` goes to the
+    preferences)."""
     s = scene.lift_to_3d
     s.source_path = str(source)
     s.rig = RIG
     s.focal_length = CLIP_FOCAL
     s.image_width, s.image_height = CLIP_SIZE
     s.fps = CLIP_FPS
-    s.weights_path = str(weights)
+    set_weights(kw.pop("weights_path", weights))
     for key, value in kw.items():
         setattr(s, key, value)
 
@@ -58,3 +67,8 @@ def fcurves_of(obj) -> list:
     from bpy_extras import anim_utils
 
     return list(anim_utils.action_get_channelbag_for_slot(action, obj.animation_data.action_slot).fcurves)
+
+
+def motion_fcurves_of(obj) -> list:
+    """:func:`fcurves_of` without the foot-contact channels (``["Contact ..."]``, test_addon_contacts.py)."""
+    return [c for c in fcurves_of(obj) if not c.data_path.startswith('["Contact ')]

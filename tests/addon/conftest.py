@@ -40,12 +40,19 @@ def weights_file(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def addon():
-    """The add-on registered from the source tree (unregistered afterwards)."""
+    """The add-on from the source tree, enabled as Blender enables an add-on (so that its preferences exist: the
+    weights are set there), disabled afterwards (unless the test's own factory reset did it)."""
+    import addon_utils
+
     import blender_addon
 
-    blender_addon.register()
+    def fail(exc):
+        raise exc
+
+    addon_utils.enable("blender_addon", default_set=True, handle_error=fail)
     yield blender_addon
-    blender_addon.unregister()
+    if "blender_addon" in bpy.context.preferences.addons:
+        addon_utils.disable("blender_addon", default_set=True, handle_error=fail)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import sys
 import bpy
 import numpy as np
 import pytest
-from addon_helpers import CLIP_FOCAL, HERE, RIG, fcurves_of
+from addon_helpers import CLIP_FOCAL, HERE, RIG, fcurves_of, motion_fcurves_of
 
 ROOT = HERE.parents[1]
 
@@ -37,9 +37,10 @@ def test_batch_blend_reloads_with_the_actions(clip, weights_file, tmp_path):
     assert set(arms) == {"cam01_openpose_json", "second_clip"}
     for name, frames in (("cam01_openpose_json", 100), ("second_clip", 60)):
         obj = arms[name]
-        curves = fcurves_of(obj)
+        curves = motion_fcurves_of(obj)
+        assert len(fcurves_of(obj)) == len(curves) + 2  # the two feet's contacts
         assert obj.animation_data.action.name == f"{name}Action"
-        assert len(curves) == 4 * 25 + 3  # one root: quaternions of 25 bones + root location
+        assert len(curves) == 4 * 27 + 3  # one root: quaternions of 27 bones (25 joints, pelvis, neck) + root location
         assert {len(c.keyframe_points) for c in curves} == {frames}
         assert {c.data_path.split('"')[1] for c in curves} == {b.name for b in obj.data.bones}
     scene = bpy.context.scene

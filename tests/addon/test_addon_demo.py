@@ -49,4 +49,4 @@ def test_demo_writes_blend_and_preview(weights_file, tmp_path):
     bpy.ops.wm.open_mainfile(filepath=str(out / "demo.blend"))
     assert sorted(o.type for o in bpy.data.objects) == ["ARMATURE", "CAMERA", "MESH"]
     mesh = next(o for o in bpy.data.objects if o.type == "MESH")
-    assert mesh.modifiers["Armature"].object.type == "ARMATURE" and len(mesh.vertex_groups) == 17
+    assert mesh.modifiers["Armature"].object.type == "ARMATURE" and len(mesh.vertex_groups) == 19  # and pelvis, neck

@@ -8,7 +8,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 import pytest
-from addon_helpers import datablocks, fcurves_of
+from addon_helpers import datablocks, fcurves_of, set_weights
 
 from tests.conftest import SHARED_DATA
 
@@ -67,11 +67,12 @@ def test_detect_real_clip_then_lift(addon, weights_file):
         )
 
     s = scene.lift_to_3d
-    s.weights_path = str(weights_file)
+    set_weights(weights_file)
     s.focal_length = 1681.0
     assert bpy.ops.lfm.lift() == {"FINISHED"}
     arm = next(o for o in bpy.data.objects if o.type == "ARMATURE")
-    assert len(arm.data.bones) == 75  # body and hands: the face is never found in this clip
+    assert len(arm.data.bones) == 77  # body and hands (the face is never found in this clip), pelvis, neck
+    assert arm.data.bones["forearm.L"]["lift_to_3d_joint"] == "left_wrist" and arm.data.bones["pelvis"].parent is None
     cam = scene.camera.data
     assert cam.show_background_images and len(cam.background_images) == 1
     bg = cam.background_images[0]
@@ -110,6 +111,54 @@ def test_bad_footage_changes_nothing(addon, tmp_path):
     assert not bpy.ops.lfm.detect.poll()
 
 
+@pytest.mark.parametrize("operator", ["detect", "lift"])
+def test_missing_detection_names_the_zip_to_install(addon, short_video, monkeypatch, operator):
+    """Without MediaPipe (the small zip), Detect, and Lift on footage, say which zip to install for this computer,
+    not the engine's pip advice, which a Blender user cannot follow; nothing is made."""
+    import sys
+
+    from blender_addon import extension
+
+    monkeypatch.setitem(sys.modules, "mediapipe", None)  # import mediapipe fails, as in the small zip
+    scene = bpy.context.scene
+    if operator == "detect":
+        scene.lift_to_3d_detect.movie_path = str(short_video)
+    else:
+        scene.lift_to_3d.source_path = str(short_video)
+    before = datablocks()
+    with pytest.raises(RuntimeError) as exc:
+        getattr(bpy.ops.lfm, operator)()
+    message = str(exc.value)
+    platform = extension.blender_platform()
+    assert "Detection needs MediaPipe" in message and "pip install" not in message
+    if platform in extension.DETECTION_PLATFORMS:
+        assert f"lift_to_3d-0.1.0-{platform.replace('-', '_')}.zip, instead of lift_to_3d-0.1.0.zip" in message
+    assert datablocks() == before and len(bpy.data.movieclips) == 0
+
+
+@pytest.mark.parametrize(
+    ("system", "machine", "zip_name"),
+    [
+        ("linux", "x86_64", "lift_to_3d-0.1.0-linux_x64.zip"),
+        ("win32", "AMD64", "lift_to_3d-0.1.0-windows_x64.zip"),
+        ("darwin", "arm64", "lift_to_3d-0.1.0-macos_arm64.zip"),
+        ("darwin", "x86_64", "lift_to_3d-0.1.0-macos_x64.zip"),
+        ("linux", "aarch64", None),  # no zip with detection is built for ARM Linux
+    ],
+)
+def test_the_detection_advice_names_each_platforms_zip(system, machine, zip_name):
+    import build_addon
+    from blender_addon import extension
+
+    platform = extension.blender_platform(system, machine)
+    advice = extension.detection_advice(platform)
+    if zip_name is None:
+        assert "no extension zip with detection is built for linux-arm64" in advice
+    else:
+        assert zip_name == build_addon.zip_name(platform) == extension.zip_name(platform)
+        assert f"{zip_name}, instead of {build_addon.zip_name()}" in advice
+
+
 def test_batch_takes_footage(short_video, weights_file, tmp_path):
     from blender_addon import batch
 
@@ -118,7 +167,7 @@ def test_batch_takes_footage(short_video, weights_file, tmp_path):
     assert batch.main(args) == 0
     bpy.ops.wm.open_mainfile(filepath=str(out))
     arm = bpy.data.objects["astronaut"]
-    assert arm.type == "ARMATURE" and len(arm.data.bones) == 553  # her face is found: the whole body
+    assert arm.type == "ARMATURE" and len(arm.data.bones) == 555  # her face is found: the whole body, pelvis, neck
     cam = bpy.context.scene.camera.data
     assert cam.background_images[0].clip.filepath.endswith("astronaut.avi")
     assert bpy.context.scene.render.fps == 24
@@ -186,7 +235,7 @@ def test_detect_frame_range_then_lift_in_step_with_the_clip(addon, short_video, 
     assert sorted(m.frame for m in nose.markers) == [2, 3]  # the clip's frames 2 and 3 (footage frames 1 and 2)
     s = scene.lift_to_3d
     assert (s.clip_start, s.clip_end, s.scene_start) == (0, -1, clip.frame_start + 1) == (0, -1, 2)
-    s.weights_path = str(weights_file)
+    set_weights(weights_file)
     assert bpy.ops.lfm.lift() == {"FINISHED"}
     assert clip.frame_start == 1  # the footage did not move
     arm = next(o for o in bpy.data.objects if o.type == "ARMATURE")

@@ -105,6 +105,7 @@ def _modal_operator():
         _steps = None
         _timer = "timer"
         _start, _stop, _write, modal = LFM_OT_lift._start, LFM_OT_lift._stop, LFM_OT_lift._write, LFM_OT_lift.modal
+        _settings, _write_options = LFM_OT_lift._settings, LFM_OT_lift._write_options
         status, cancelled = LFM_OT_lift.status, LFM_OT_lift.cancelled
 
         def __init__(self):

@@ -79,7 +79,7 @@ def test_zip_installs_and_lifts_in_a_fresh_blender(extension_zip, clip, weights_
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert done.returncode == 0 and lines, done.stdout[-2000:] + done.stderr[-2000:]
     result = json.loads(lines[-1][len("RESULT ") :])
-    assert result["outcome"] == ["FINISHED"] and result["armatures"] == 1 and result["bones"] == 25
+    assert result["outcome"] == ["FINISHED"] and result["armatures"] == 1 and result["bones"] == 27
     # The installed add-on runs its own vendored engine with the NumPy backend, not the source tree's.
     assert result["engine"] == ["bl_ext.user_default.lift_to_3d.lfm_engine"]
     assert not result["torch"]

@@ -16,9 +16,12 @@ from bpy_extras.object_utils import world_to_camera_view
 from mathutils import Vector
 
 from lfm_engine import armature, get_rig, pipeline
+from lfm_engine.anatomy import anatomy
 from lfm_engine.solver import ground
 
 FRAMES = (0, 17, 50, 99)  # clip frames evaluated
+#: The armature's joints: BODY_25B's 25 and the virtual pelvis and neck (lfm_engine.anatomy).
+J = 27
 
 
 def _camera_world(result, points: np.ndarray) -> np.ndarray:
@@ -50,12 +53,20 @@ def test_lift_operator_armature_matches_engine(addon, clip, weights_file):
     result = pipeline.run(clip, clip_settings(weights_file))
     anim = result.armature
     obj = bpy.data.objects[result.name]
-    assert obj.type == "ARMATURE" and len(obj.data.bones) == result.rig.num_joints == 25
-    assert result.rig.name == RIG and "UpperNeck" in obj.data.bones and "MidHip" not in obj.data.bones
+    assert obj.type == "ARMATURE" and len(obj.data.bones) == result.rig.num_joints == J
+    assert result.rig.name == RIG and "UpperNeck" not in obj.data.bones and "MidHip" not in obj.data.bones
+    # Bones named for their segments, rooted at the (virtual) pelvis; each keeps the names of its joints.
+    bones = obj.data.bones
+    assert [b.name for b in bones if b.parent is None] == ["pelvis"] and bones["pelvis"]["lift_to_3d_joint"] == "pelvis"
+    assert bones["thigh.L"]["lift_to_3d_joint"] == "LKnee" and bones["thigh.L"]["lift_to_3d_head_joint"] == "LHip"
+    assert bones["thigh.L"].parent.name == "hip.L" and bones["shoulder.R"].parent.name == "spine"
+    assert [bones[n]["lift_to_3d_joint"] for n in anim.bone_names] == list(result.rig.joint_names)
 
-    # One action: 4 quaternion channels per bone plus the root's location, one key per frame, linear.
-    curves = fcurves_of(obj)
-    assert len(curves) == 4 * 25 + 3 * int(anim.is_root.sum())
+    # One action: 4 quaternion channels per bone plus the root's location, one key per frame, linear; and the
+    # clip solver's foot contacts (tests/addon/test_addon_contacts.py).
+    curves = [c for c in fcurves_of(obj) if not c.data_path.startswith('["Contact ')]
+    assert len(fcurves_of(obj)) == len(curves) + len(result.solution.feet) == len(curves) + 2
+    assert len(curves) == 4 * J + 3 * int(anim.is_root.sum())
     assert all(len(c.keyframe_points) == 100 for c in curves)
     assert {k.interpolation for c in curves for k in c.keyframe_points} == {"LINEAR"}
     if hasattr(obj.animation_data.action, "is_action_layered"):  # Blender 4.4+
@@ -76,7 +87,7 @@ def test_lift_operator_armature_matches_engine(addon, clip, weights_file):
     seen = _camera_world(result, anim.joints)
     for k in FRAMES:
         scene.frame_set(int(result.scene_frames(1)[k]))
-        got = np.stack([_joint_world(obj, anim, j) for j in range(25)])  # (J, 3)
+        got = np.stack([_joint_world(obj, anim, j) for j in range(J)])  # (J, 3)
         # Every joint lands on the engine's joints within 1 mm, bones at their rest lengths.
         assert np.abs(got - anim.joints[k]).max() < 1e-3
         posed = np.array([(pb.tail - pb.head).length for pb in obj.pose.bones])
@@ -105,7 +116,7 @@ def test_per_frame_placement_without_the_clip_solver(addon, clip, weights_file):
     errors = []
     for k in FRAMES:
         scene.frame_set(int(result.scene_frames(1)[k]))
-        got = np.stack([_joint_world(obj, anim, j) for j in range(25)])  # (J, 3)
+        got = np.stack([_joint_world(obj, anim, j) for j in range(J)])  # (J, 3)
         assert np.abs(got - anim.joints[k]).max() < 1e-3
         # The visible joints whose bone reaches their camera ray (the root included) project onto their keypoints.
         px = np.stack([_pixels(scene, cam, p) for p in got])
@@ -132,7 +143,7 @@ def test_in_place_keys_the_camera(addon, clip, weights_file):
 
     scene = bpy.context.scene
     set_panel(scene, clip, weights_file, motion="IN_PLACE", contact_mode="NEVER", clip_end=39)
-    s = properties.lift_settings(scene.lift_to_3d, None, 24.0)
+    s = properties.lift_settings(scene.lift_to_3d, properties.preferences(bpy.context), 24.0)
     assert (s.solve_clip, s.contact_mode, s.root_motion) == (True, "never", False)
     assert bpy.ops.lfm.lift() == {"FINISHED"}
     result = pipeline.run(clip, s)
@@ -142,7 +153,7 @@ def test_in_place_keys_the_camera(addon, clip, weights_file):
     for k in (0, 25):
         scene.frame_set(k + 1)
         assert np.allclose(np.array(cam.matrix_world.translation), result.camera_locations[k], atol=1e-5)
-        got = np.stack([_joint_world(obj, result.armature, j) for j in range(25)])
+        got = np.stack([_joint_world(obj, result.armature, j) for j in range(J)])
         px = np.stack([_pixels(scene, cam, p) for p in got])  # the footage still lines up
         seen = _camera_world(result, result.armature.joints)[k]
         assert np.abs(px - result.camera.project(armature.world_to_camera(seen))).max() < 0.05
@@ -196,7 +207,7 @@ def test_frame_range_scene_start_and_smoothing(addon, clip, weights_file):
     )
     scene.frame_set(130)
     anim = result.armature
-    got = np.stack([_joint_world(obj, anim, j) for j in range(25)])
+    got = np.stack([_joint_world(obj, anim, j) for j in range(J)])
     assert np.abs(got - anim.joints[29]).max() < 1e-3
 
 
@@ -204,7 +215,9 @@ def test_invoke_without_a_window_runs_at_once(addon, clip, weights_file):
     set_panel(bpy.context.scene, clip, weights_file, rig="FILE")  # the reader tells BODY_25B by its geometry
     assert bpy.ops.lfm.lift("INVOKE_DEFAULT") == {"FINISHED"}
     assert len(bpy.data.armatures) == 1
-    assert {b.name for b in bpy.data.armatures[0].bones} == set(get_rig(RIG).joint_names)
+    body = anatomy(get_rig(RIG))
+    assert {b.name for b in bpy.data.armatures[0].bones} == set(body.bone_names)
+    assert {b["lift_to_3d_joint"] for b in bpy.data.armatures[0].bones} == set(body.rig.joint_names)
 
 
 def test_lift_creates_one_collection_with_armature_and_camera(addon, clip, weights_file):

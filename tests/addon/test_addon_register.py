@@ -6,7 +6,7 @@ import tomllib
 
 import bpy
 import pytest
-from addon_helpers import HERE
+from addon_helpers import HERE, set_panel
 
 ROOT = HERE.parents[1]
 
@@ -42,15 +42,16 @@ def test_register_unregister_register_round_trip():
 
 def test_classes_and_symmetric_order():
     import blender_addon
-    from blender_addon import detection, operators, panels, properties, retarget_ui
+    from blender_addon import contacts_ui, detection, operators, panels, properties, retarget_ui
 
-    for module in (properties, operators, panels, detection, retarget_ui):
+    for module in (properties, operators, panels, contacts_ui, detection, retarget_ui):
         assert isinstance(module.CLASSES, tuple) and module.CLASSES
     assert (
         *properties.CLASSES,
         *operators.CLASSES,
-        *panels.CLASSES,
         *detection.CLASSES,
+        *panels.CLASSES,
+        *contacts_ui.CLASSES,
         *retarget_ui.CLASSES,
     ) == blender_addon.CLASSES
     names = [c.__name__ for c in blender_addon.CLASSES]
@@ -92,3 +93,52 @@ def test_registering_imports_no_heavy_module():
         "blender_addon.unregister()\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_detect_comes_first_in_the_tab():
+    """The tab's panels in the order of the steps: Detect in Footage, Lift to 3D, Retarget (registration order and
+    bl_order agree); Detect is a panel of its own, not a sub-panel drawn under the Lift panel's settings."""
+    import blender_addon
+
+    panels = [c for c in blender_addon.CLASSES if issubclass(c, bpy.types.Panel) and c.bl_category == "Lift to 3D"]
+    tab = [c for c in panels if not getattr(c, "bl_parent_id", "")]
+    assert [c.bl_idname for c in tab] == ["LFM_PT_detect", "LFM_PT_main", "LFM_PT_retarget"]
+    assert [c.bl_order for c in tab] == [0, 1, 2]
+    # the only sub-panel: the foot contacts of the active lift, under the Lift panel (registered after it)
+    assert [(c.bl_idname, c.bl_parent_id) for c in panels if c not in tab] == [("LFM_PT_contacts", "LFM_PT_main")]
+    assert "DEFAULT_CLOSED" not in getattr(tab[0], "bl_options", set())  # the first step is open
+
+
+def test_the_weights_are_set_in_one_place(addon):
+    """One weights setting, in the add-on preferences; no scene setting beside it."""
+    import blender_addon
+    from blender_addon import properties
+
+    found = [f"{cls.__name__}.{p.identifier}" for cls in blender_addon.CLASSES if hasattr(cls, "bl_rna")
+             for p in cls.bl_rna.properties if "weight" in p.identifier]  # fmt: skip
+    assert found == ["LFM_Preferences.weights_path"]
+    assert "weights_path" not in bpy.types.Scene.bl_rna.properties["lift_to_3d"].fixed_type.properties
+    assert properties.preferences(bpy.context) is not None  # enabled as an add-on, the preferences exist
+
+
+def test_a_scene_with_the_old_weights_setting_still_lifts_and_is_told(addon, clip, weights_file, tmp_path, capfd):
+    """A scene saved by an older version keeps its own weights path (an ID property now): with none in the
+    preferences it is used, and the lift says where the weights are set now; with the preferences' set, those
+    are used and the lift says the scene's is ignored."""
+    from blender_addon import properties
+
+    scene = bpy.context.scene
+    set_panel(scene, clip, "", clip_end=9)
+    scene.lift_to_3d[properties.LEGACY_WEIGHTS_KEY] = str(weights_file)  # what an older version saved
+    prefs = properties.preferences(bpy.context)
+    assert properties.lift_settings(scene.lift_to_3d, prefs, 30.0).weights == str(weights_file)
+    capfd.readouterr()
+    assert bpy.ops.lfm.lift() == {"FINISHED"}
+    out = capfd.readouterr().out
+    assert "older version" in out and str(weights_file) in out and "Preferences" in out
+    other = tmp_path / "other.safetensors"
+    other.write_bytes(weights_file.read_bytes())
+    prefs.weights_path = str(other)
+    assert properties.lift_settings(scene.lift_to_3d, prefs, 30.0).weights == str(other)
+    assert bpy.ops.lfm.lift() == {"FINISHED"}
+    assert "is ignored" in capfd.readouterr().out

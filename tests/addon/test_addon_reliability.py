@@ -14,7 +14,7 @@ from __future__ import annotations
 import bpy
 import numpy as np
 import pytest
-from addon_helpers import datablocks, fcurves_of, set_panel
+from addon_helpers import datablocks, fcurves_of, motion_fcurves_of, set_panel, set_weights
 
 
 def snapshot() -> dict[str, tuple]:
@@ -134,7 +134,8 @@ def test_a_failure_anywhere_in_the_write_leaves_every_datablock(
         monkeypatch.setattr(blender_io, "_new_action", boom)  # after edit mode, before any key
     elif fail_at in ("keys_first", "keys_last"):
         calls, real = {"n": 0}, blender_io.write_keys
-        last = 4 * 25 + 3 if output == "ARMATURE" else 3 * 25
+        # BODY_25B, the virtual pelvis and neck; then the two feet's contacts (the last keys written)
+        last = (4 * 27 + 3 if output == "ARMATURE" else 3 * 27) + 2
 
         def counting(*args):
             calls["n"] += 1
@@ -221,7 +222,8 @@ def test_a_long_clip_cancelled_midway_leaves_nothing_and_a_full_run_keys_every_f
     frames = 3000
     path = _long_npz(tmp_path / "long_walk.npz", frames)
     s = user_scene.lift_to_3d
-    s.source_path, s.rig, s.weights_path, s.focal_length = str(path), "coco17", str(weights_file), 900.0
+    s.source_path, s.rig, s.focal_length = str(path), "coco17", 900.0
+    set_weights(weights_file)
     before, settings = snapshot(), scene_settings(user_scene)
     timer, esc = SimpleNamespace(type="TIMER"), SimpleNamespace(type="ESC")
 
@@ -243,8 +245,8 @@ def test_a_long_clip_cancelled_midway_leaves_nothing_and_a_full_run_keys_every_f
             break
     assert outcome == {"FINISHED"}
     obj = bpy.data.objects["long_walk"]
-    curves = fcurves_of(obj)
-    assert len(curves) == 4 * 17 + 3 and {len(c.keyframe_points) for c in curves} == {frames}
+    curves = motion_fcurves_of(obj)
+    assert len(curves) == 4 * 19 + 3 and {len(c.keyframe_points) for c in curves} == {frames}  # COCO-17, pelvis, neck
     assert (user_scene.frame_start, user_scene.frame_end) == (1, frames)
 
 
@@ -286,3 +288,25 @@ def test_replace_previous_swaps_only_the_earlier_lift(addon, clip, weights_file,
     assert cube.animation_data.action == cube_action
     assert all(np.array_equal(v, cube_keys[k]) for k, v in keys_of(cube).items())
     assert bpy.context.scene.camera.name == "cam01_openpose_jsonCamera"
+
+
+def test_replace_previous_gives_the_new_lift_the_plain_names(addon, clip, weights_file):
+    """*Replace Previous Lift* twice: the same names as the first lift, nothing left over; after two lifts kept side
+    by side (``X`` and ``X.001``), a replacing lift removes both and is named ``X``, not ``X.001``."""
+    scene = bpy.context.scene
+    set_panel(scene, clip, weights_file, clip_end=9, replace_previous=True)
+    assert bpy.ops.lfm.lift() == {"FINISHED"}
+    first = snapshot()
+    lifted = {k: v for k, v in first.items() if any(n.startswith("cam01_openpose_json") for n in v)}
+    assert lifted and not any("." in n for names in lifted.values() for n in names)  # plain names
+    assert bpy.ops.lfm.lift() == {"FINISHED"}
+    assert snapshot() == first
+    scene.lift_to_3d.replace_previous = False
+    assert bpy.ops.lfm.lift() == {"FINISHED"}
+    assert "cam01_openpose_json.001" in bpy.data.objects  # kept beside the first
+    scene.lift_to_3d.replace_previous = True
+    assert bpy.ops.lfm.lift() == {"FINISHED"}
+    assert snapshot() == first
+    obj = bpy.data.objects["cam01_openpose_json"]
+    assert obj.data.name == "cam01_openpose_json" and obj.animation_data.action.name == "cam01_openpose_jsonAction"
+    assert scene.camera.name == "cam01_openpose_jsonCamera" and bpy.data.collections[0].name == "cam01_openpose_json"

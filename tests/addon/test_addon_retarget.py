@@ -3,6 +3,8 @@ wolf; exports; the panel's operators; refusals that change nothing."""
 
 from __future__ import annotations
 
+import logging
+
 import bpy
 import numpy as np
 import pytest
@@ -330,3 +332,53 @@ def test_shipped_presets_name_bones_of_their_rigs(preset, rig):
     applied = {p.joint: p.bone for p in apply_preset(mapping, joints, retarget.read_target(target)).pairs}
     assert applied["LeftKnee"] == ("mixamorig:LeftLeg" if rig is None else "shin.L")
     assert applied["RightWrist"] == ("mixamorig:RightHand" if rig is None else "hand.R")
+
+
+class _Records(logging.Handler):
+    """Collects the glTF exporter's log lines (its logger, ``glTFImporter``, prints them to the console)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+@pytest.mark.parametrize("deform_only", [False, True])
+def test_gltf_export_holds_only_the_retargeted_animation(addon, tmp_path, capfd, deform_only):
+    """The .glb holds the target and its retargeted action alone: not the lifted armature's action (which the
+    exporter used to write onto the target too, with a "not found" warning per channel of every missing bone), not
+    the target's previous action; the scene is left as it was; *Deform Bones Only* leaves the other bones out."""
+    source, _ = lift_mocap(tmp_path, frames=20)
+    target = add_metarig("basic_human")
+    target.animation_data_create().action = bpy.data.actions.new("metarig_pose")  # the user's own, kept
+    for side in "LR":
+        target.data.bones[f"heel.02.{side}"].use_deform = False
+    s = bpy.context.scene.lift_to_3d_retarget
+    s.source, s.target = source, target
+    assert bpy.ops.lfm.retarget_bake() == {"FINISHED"}
+    action = target.animation_data.action.name
+    assert len(bpy.data.actions) == 3  # the lifted one, the user's, the retargeted one
+    s.export_path, s.deform_only = str(tmp_path / "walk.glb"), deform_only
+    before = datablocks(), {o.name: o.select_get() for o in bpy.data.objects}, target.animation_data.action
+    records, logger = _Records(), logging.getLogger("glTFImporter")
+    logger.addHandler(records)
+    try:
+        capfd.readouterr()
+        assert bpy.ops.lfm.retarget_export() == {"FINISHED"}
+        printed = capfd.readouterr()
+    finally:
+        logger.removeHandler(records)
+    assert (datablocks(), {o.name: o.select_get() for o in bpy.data.objects}, target.animation_data.action) == before
+    assert records.lines, "the exporter's log was not captured"
+    assert not [line for line in records.lines if "not found" in line]
+    assert "not found" not in printed.out + printed.err
+    bones = {b.name for b in target.data.bones}
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.import_scene.gltf(filepath=str(tmp_path / "walk.glb"))
+    assert len(bpy.data.actions) == 1 and bpy.data.actions[0].name.startswith(action)
+    imported = [o for o in bpy.data.objects if o.type == "ARMATURE"]
+    assert len(imported) == 1
+    got = {b.name for b in imported[0].data.bones}
+    assert got == (bones - {"heel.02.L", "heel.02.R"} if deform_only else bones)

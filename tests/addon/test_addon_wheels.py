@@ -220,3 +220,10 @@ def test_cached_linux_wheels_install_and_detect_in_a_fresh_blender(tmp_path):
     site = str(tmp_path / "user" / "extensions" / ".local")
     for module in ("mediapipe", "cv2", "matplotlib"):
         assert result[module].startswith(site), result[module]
+
+
+def test_the_add_on_knows_the_platforms_with_a_detection_zip():
+    """The add-on's advice for a missing MediaPipe (blender_addon/extension.py) names the zips build_addon.py makes."""
+    from blender_addon import extension
+
+    assert tuple(build_wheels.PLATFORMS) == extension.DETECTION_PLATFORMS

@@ -6,6 +6,7 @@ from __future__ import annotations
 import bpy
 import numpy as np
 import pytest
+from addon_helpers import set_weights
 
 from lfm_engine import get_rig, pipeline
 from lfm_engine.io import Keypoints2D, write_keypoints_npz
@@ -45,14 +46,14 @@ def test_panel_whole_body_reaches_the_engine(addon, whole_body_file, weights_fil
     assert s.whole_body == "PARTS" and properties.lift_settings(s, None, 24.0).whole_body == "parts"
     s.source_path = str(whole_body_file)
     s.focal_length = FOCAL
-    s.weights_path = str(weights_file)
+    set_weights(weights_file)
     got = {}
     for mode in ("PARTS", "WHOLE"):
         s.whole_body = mode
         assert properties.lift_settings(s, None, 24.0).whole_body == mode.lower()
         assert bpy.ops.lfm.lift() == {"FINISHED"}
         obj = bpy.context.view_layer.objects.active
-        assert obj.type == "ARMATURE" and len(obj.data.bones) == 75
+        assert obj.type == "ARMATURE" and len(obj.data.bones) == 77  # 75 joints, the virtual pelvis and neck
         result = pipeline.run(whole_body_file, pipeline.LiftSettings(focal_length=FOCAL, weights=str(weights_file),
                                                                      whole_body=mode.lower()))  # fmt: skip
         scene.frame_set(int(result.scene_frames(1)[3]))

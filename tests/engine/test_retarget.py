@@ -109,6 +109,62 @@ def test_names(name, joint, bone):
     assert point_of_bone(name) == bone
 
 
+@pytest.mark.parametrize(
+    ("name", "joint"),
+    [
+        ("left_hand_thumb_tip", ("thumb", "L")),  # not a toe's tip
+        ("right_hand_pinky_dip", ("pinky", "R")),  # not the hand
+        ("left_hand_wrist", ("hand_root", "L")),  # a hand part's wrist: not the body's
+        ("left_hand_root", ("hand_root", "L")),
+        ("LHand_Index3", ("index", "L")),
+        ("left_forefinger2", ("index", "L")),
+        ("right_middle_finger1", ("middle", "R")),
+        ("Ring4", ("ring", "")),
+        ("left_index", ("hand_point", "L")),  # MediaPipe Pose's rough hand points
+        ("left_foot_index", ("toe", "L")),
+        ("face_12", ("face", "")),
+        ("Face30", ("face", "")),
+        ("right_iris_center", ("face", "R")),
+        ("LPupil", ("face", "L")),
+        ("MidHip", ("pelvis", "")),
+        ("hip", ("pelvis", "")),
+        ("right_foot", ("ankle", "R")),  # Human3.6M's foot is the ankle
+        ("lhumerus", ("elbow", "L")),  # CMU: the bones' end points
+        ("rtibia", ("ankle", "R")),
+        ("ltoes", ("toe", "L")),
+        ("spine_middle", ("spine", "")),
+    ],
+)
+def test_joint_names_of_hands_faces_and_mocap(name, joint):
+    assert point_of_joint(name) == joint
+
+
+@pytest.mark.parametrize(
+    ("name", "bone"),
+    [
+        ("f_index.02.L", ("index", "L")),
+        ("thumb.01.R", ("thumb", "R")),
+        ("palm.03.L", ("palm", "L")),
+        ("mixamorig:LeftHandPinky2", ("pinky", "L")),
+        ("ORG-f_ring.01.R", ("ring", "R")),
+        ("lip.T.L", ("face", "L")),
+        ("jaw", ("face", "")),
+        ("hand.L", ("wrist", "L")),
+        ("toe.L", ("toe", "L")),
+    ],
+)
+def test_bone_names_of_hands_and_faces(name, bone):
+    assert point_of_bone(name) == bone
+
+
+def test_regions_keep_fingers_and_faces_off_the_body():
+    from lfm_engine.retarget.names import region
+
+    assert {region(p) for p in ("thumb", "index", "pinky", "palm", "hand_point")} == {"hand"}
+    assert region("face") == "face"
+    assert {region(p) for p in ("wrist", "toe", "hand_root", "", "nose")} == {"body"}
+
+
 def test_sides_and_mirror():
     assert split_side("LeftHandIndex1")[0] == "L"
     assert split_side("spine.003") == ("", ("spine",))
@@ -408,6 +464,9 @@ def test_untangle_uncrosses_a_chain_and_leaves_a_consistent_mapping_alone():
     np.testing.assert_array_equal(untangle(rows, reversed_, joint_parents, ends, spine), [0, 1, 2, 3])
     # joints on different branches are never swapped
     np.testing.assert_array_equal(untangle(rows, crossed, [-1, 0, 0, 0], ends, spine), crossed)
+    # a bone's head is above its tail: a fingertip mapped to the last bone's head and its parent joint to the tail
+    tipped = [*ends, (3, "tail")]
+    np.testing.assert_array_equal(untangle(rows, np.array([0, 1, 4, 3]), joint_parents, tipped, spine), [0, 1, 3, 4])
 
 
 def test_propose_mapping_refuses_parents_of_another_length():
