@@ -90,7 +90,7 @@ ODD = st.one_of(
             10**400,
             -(10**400),
         ]
-    ),
+    ).map(copy.deepcopy),  # a fresh copy: a later change inside [] or {} must not change the constant itself
     st.integers(),
     st.floats(),
     st.text(max_size=4),
