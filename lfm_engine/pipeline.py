@@ -12,12 +12,26 @@ caller (a modal Blender operator) can keep its UI responsive and stop between ch
 
 The camera
 ----------
-Pixels are the input's image coordinates. The principal point is the image centre. The image size is
-``LiftSettings.image_size``, else the file's, else guessed from the points (the smallest image that has the
-points' bounding box in its centre, i.e. ``max + min`` of the coordinates). When no focal length is known the lift
-uses a long lens, ``f = LONG_LENS_FACTOR * max(width, height)`` pixels (about 180 mm on a 36 mm sensor): the shape
-is then close to a weak-perspective (orthographic) lift and still projects exactly onto the footage through the
-camera made for it; :attr:`CameraModel.assumed` tells which.
+Pixels are the input's image coordinates. The principal point is the image centre. Each of the image size, the frame
+rate and the focal length comes from the first of these that gives it:
+
+* the settings (``LiftSettings.image_size``, ``fps``, ``focal_length`` in ``focal_unit``: pixels, millimetres with
+  ``sensor_width``, or a field of view; :func:`lfm_engine.camera.focal_length_px`);
+* the keypoint file (COCO, our NPZ and CSV, ControlNet's OpenPose JSON record the size; a few record the rate);
+* the footage (:mod:`lfm_engine.footage`): ``LiftSettings.footage``, the source itself when it is footage, or the
+  video or image sequence found beside the keypoints (:func:`lfm_engine.footage.find_footage`), which gives the
+  size and the rate, and for iPhone videos the 35 mm-equivalent focal length;
+* an assumption: the image size is guessed from the points (the smallest image that has the points' bounding box in
+  its centre, i.e. ``max + min`` of the coordinates), the rate is ``LiftSettings.default_fps`` (the add-on passes
+  the scene's), and the focal length is a :data:`lfm_engine.camera.DEFAULT_FIELD_OF_VIEW` (55 degree) field of view
+  across the image's larger side. Assumed sizes and rates are :attr:`ClipResult.warnings` (the add-on and the batch
+  script show them as warnings, saying how to set them); an assumed focal length is a note
+  (:attr:`CameraModel.assumed`).
+
+The lift is exact through the camera made for it whatever the focal length; the focal length sets how far away the
+subject is (the lifted shape barely changes with it: the model is weak-perspective). The 55 degree default puts a
+person at a plausible distance, where the long lens assumed before (5 x the larger side, about 180 mm) put them
+about 22 m away.
 """
 
 from __future__ import annotations
@@ -34,7 +48,9 @@ from pathlib import Path
 import numpy as np
 
 from . import armature as arm
+from . import camera as cam_units
 from . import detect, wholebody
+from . import footage as footage_io
 from .anatomy import anatomy
 from .errors import InputError, RigError
 from .io import Keypoints2D, read_keypoints
@@ -46,11 +62,13 @@ from .solver import clip as clip_solver
 from .solver import contacts, ground
 from .steps import run_to_end
 
-#: Focal length assumed when none is known, in units of the image's larger side (a long lens, close to weak
-#: perspective).
-LONG_LENS_FACTOR = 5.0
-#: Sensor width (mm) of the Blender camera; the lens is ``focal_px * SENSOR_WIDTH_MM / image_width``.
-SENSOR_WIDTH_MM = 36.0
+#: Field of view (degrees, across the image's larger side) assumed when no focal length is known.
+DEFAULT_FIELD_OF_VIEW = cam_units.DEFAULT_FIELD_OF_VIEW
+#: Sensor width (mm) of the Blender camera, across the image's larger side (sensor fit Auto); the lens is
+#: ``focal_px * SENSOR_WIDTH_MM / max(width, height)``.
+SENSOR_WIDTH_MM = cam_units.SENSOR_WIDTH_MM
+#: Frame rate assumed when neither the settings, the file nor its footage give one (Blender's default).
+DEFAULT_FPS = 24.0
 #: Frames lifted per step of :func:`lift_steps` at most (steps are also bounded by the lifter's memory budget).
 MAX_CHUNK_FRAMES = 256
 #: The clip solver runs on rigs of at most this many joints (its cost grows as joints cubed); larger rigs (whole-body
@@ -76,10 +94,19 @@ class LiftSettings:
         height: the subject's size in metres; None: by the rig's category (1.75 m for people,
             :func:`lfm_engine.armature.default_height`). People are measured by their vertical extent, other
             subjects by the largest side of their bounding box.
-        focal_length: pinhole focal length in pixels; None: a long lens (see the module docs).
-        image_size: ``(width, height)`` pixels, overriding the file's.
-        fps: frames per second, overriding the file's.
-        default_fps: the frame rate smoothing assumes when neither ``fps`` nor the file gives one.
+        focal_length: pinhole focal length in ``focal_unit``; None: the footage's, else a 55 degree field of view
+            (see the module docs).
+        focal_unit: ``"px"`` (pixels), ``"mm"`` (millimetres on a ``sensor_width`` sensor across the image's
+            larger side: a Blender camera's lens), ``"fov"`` (field of view in degrees across the larger side) or
+            ``"mm35"`` (35 mm equivalent); :func:`lfm_engine.camera.focal_length_px`.
+        sensor_width: the sensor width in millimetres for ``focal_unit="mm"`` (Blender's default 36).
+        image_size: ``(width, height)`` pixels, overriding the file's and the footage's.
+        fps: frames per second, overriding the file's and the footage's.
+        default_fps: the frame rate assumed (smoothing, the clip solver) when neither ``fps``, the file nor its
+            footage gives one; a warning says so.
+        footage: the video or image folder the keypoints come from, whose size, frame rate and focal length are
+            used where the settings and the file give none; None or ``""``: looked for beside the keypoints
+            (:func:`lfm_engine.footage.find_footage`).
         frame_start, frame_end: the clip frames to lift, 0-based indices into the file's frames, ``frame_end``
             inclusive (None: to the end). With footage they are the footage's frames, and only those are detected
             (they replace ``detection``'s own range unless they are the defaults, 0 and None).
@@ -117,7 +144,7 @@ class LiftSettings:
     focal_length: float | None = None
     image_size: tuple[int, int] | None = None
     fps: float | None = None
-    default_fps: float = 30.0
+    default_fps: float = DEFAULT_FPS
     frame_start: int = 0
     frame_end: int | None = None
     weights: str | None = None
@@ -130,6 +157,21 @@ class LiftSettings:
     contact_mode: str = "auto"
     contact_overrides: np.ndarray | None = field(default=None, compare=False)
     root_motion: bool = True
+    focal_unit: str = "px"
+    sensor_width: float = SENSOR_WIDTH_MM
+    footage: str | None = None
+
+
+@dataclass(frozen=True)
+class LiftWarning:
+    """Something the lift had to assume, which the user should set: the :class:`LiftSettings` field that sets it
+    (``"image_size"`` or ``"fps"``) and what was assumed. The add-on and the batch script add where to set it."""
+
+    setting: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -139,7 +181,7 @@ class CameraModel:
     Attributes:
         focal_length: pixels. principal_point: ``(cx, cy)`` pixels (the image centre).
         image_size: ``(width, height)`` pixels.
-        assumed: True when the focal length is the long lens assumed for want of one.
+        assumed: True when the focal length is the :data:`DEFAULT_FIELD_OF_VIEW` assumed for want of one.
         image_size_known: False when the image size was guessed from the points.
     """
 
@@ -151,8 +193,14 @@ class CameraModel:
 
     @property
     def lens_mm(self) -> float:
-        """Blender camera lens for a :data:`SENSOR_WIDTH_MM` sensor fitted to the image width."""
-        return self.focal_length * SENSOR_WIDTH_MM / self.image_size[0]
+        """Blender camera lens for a :data:`SENSOR_WIDTH_MM` sensor across the image's larger side (sensor fit
+        Auto)."""
+        return cam_units.focal_length_in(self.focal_length, "mm", self.image_size, SENSOR_WIDTH_MM)
+
+    @property
+    def field_of_view(self) -> float:
+        """Degrees across the image's larger side."""
+        return cam_units.focal_length_in(self.focal_length, "fov", self.image_size)
 
     def project(self, points_camera: np.ndarray) -> np.ndarray:
         """``(..., 3)`` camera-frame points to ``(..., 2)`` pixels."""
@@ -196,6 +244,11 @@ class ClipResult:
         camera_matrix: ``(4, 4)`` the Blender camera object's ``matrix_world`` (at the origin looking along +Y
             without the solver; above the ground with it).
         camera_locations: ``(T, 3)`` the camera's location per frame when it moves (in place), else None.
+        notes: what the lift did that is worth knowing (frames interpolated, the focal length assumed, the
+            solver's summary, ...).
+        warnings: :class:`LiftWarning` for what had to be assumed and should be set (an image size guessed from the
+            points, a frame rate assumed).
+        footage: the footage whose size, frame rate or focal length were used, or None.
     """
 
     name: str
@@ -218,6 +271,8 @@ class ClipResult:
     solution: clip_solver.ClipSolution | None = None
     camera_matrix: np.ndarray = field(default_factory=lambda: CAMERA_MATRIX.copy())
     camera_locations: np.ndarray | None = None
+    warnings: tuple[LiftWarning, ...] = field(default=())
+    footage: Path | None = None
 
     @property
     def num_frames(self) -> int:
@@ -289,11 +344,14 @@ def read_rig_file(path: str | os.PathLike) -> Rig:
         raise RigError(f"{p}: invalid rig ({exc})") from None
 
 
-def camera_for(kp: Keypoints2D, settings: LiftSettings) -> CameraModel:
-    """The footage camera from the settings and the file (see the module docs)."""
-    size, known = settings.image_size or kp.image_size, True
+def camera_for(kp: Keypoints2D, settings: LiftSettings, footage: footage_io.FootageCamera | None = None) -> CameraModel:
+    """The footage camera from the settings, the file and ``footage`` (see the module docs)."""
+    if settings.focal_unit not in cam_units.FOCAL_UNITS:
+        raise InputError(f"unknown focal length unit {settings.focal_unit!r}; use one of "
+                         f"{', '.join(cam_units.FOCAL_UNITS)}")  # fmt: skip
+    size = settings.image_size or kp.image_size or (footage.image_size if footage is not None else None)
+    known = size is not None
     if size is None:
-        known = False
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             lo = np.nanmin(kp.points, axis=(0, 1))
@@ -305,11 +363,32 @@ def camera_for(kp: Keypoints2D, settings: LiftSettings) -> CameraModel:
     if w <= 0 or h <= 0:
         raise InputError(f"image size must be positive, got {size!r}")
     f = settings.focal_length
-    if f is not None and not (math.isfinite(f) and f > 0):
-        raise InputError(f"focal length must be a positive number of pixels, got {f!r}")
-    assumed = f is None
-    focal = float(f) if f is not None else LONG_LENS_FACTOR * max(w, h)
-    return CameraModel(focal, (w / 2.0, h / 2.0), (w, h), assumed, known)
+    if f is not None:
+        focal = cam_units.focal_length_px(f, settings.focal_unit, (w, h), settings.sensor_width)
+    elif footage is not None and footage.focal_length_35mm is not None:
+        focal = cam_units.focal_length_px(footage.focal_length_35mm, "mm35", (w, h))
+    else:
+        focal = cam_units.focal_length_px(DEFAULT_FIELD_OF_VIEW, "fov", (w, h))
+    assumed = f is None and (footage is None or footage.focal_length_35mm is None)
+    return CameraModel(float(focal), (w / 2.0, h / 2.0), (w, h), assumed, known)
+
+
+def footage_for(
+    source: str | os.PathLike | Keypoints2D, settings: LiftSettings, *, is_footage: bool = False
+) -> footage_io.FootageCamera | None:
+    """The footage whose size, frame rate and focal length the lift may use: ``settings.footage``, else ``source``
+    itself when it is footage, else the footage found beside the keypoint file or folder
+    (:func:`lfm_engine.footage.find_footage`); None when there is none.
+
+    Raises:
+        InputError: ``settings.footage`` does not exist.
+    """
+    if settings.footage:
+        return footage_io.probe(settings.footage)
+    if isinstance(source, Keypoints2D):
+        return None
+    path = Path(source) if is_footage else footage_io.find_footage(source)
+    return footage_io.probe(path) if path is not None else None
 
 
 def _frame_range(settings: LiftSettings, T: int, src: str) -> np.ndarray:
@@ -400,7 +479,22 @@ def lift_steps(
     if s.rig in (None, ""):
         kp = wholebody.drop_missing_parts(kp)
     rig = load_rig(s.rig, kp)
-    camera = camera_for(kp, s)
+    notes: list[str] = []
+    meta = None
+    if (s.image_size is None and kp.image_size is None) or kp.fps is None or s.focal_length is None:
+        meta = footage_for(source, s, is_footage=footage)
+    if meta is not None:  # keep only what it gives that nothing before it gave
+        meta = dataclasses.replace(
+            meta, image_size=meta.image_size if s.image_size is None and kp.image_size is None else None,
+            fps=meta.fps if kp.fps is None else None,
+            focal_length_35mm=meta.focal_length_35mm if s.focal_length is None else None,
+        )  # fmt: skip
+        used = [what for what, v in (("image size", meta.image_size), ("frame rate", meta.fps)) if v is not None]
+        if used:
+            notes.append(f"{' and '.join(used)} from the footage {meta.path}")
+        if meta.fps is not None:
+            kp = dataclasses.replace(kp, fps=meta.fps)
+    camera = camera_for(kp, s, meta)
     frames = _frame_range(s, kp.num_frames, src)
     footage_frames = kp.frame_ids[frames] if footage and kp.frame_ids is not None else frames
     points = np.asarray(kp.points[frames], dtype=np.float64)  # (T, J, 2)
@@ -425,15 +519,27 @@ def lift_steps(
             lifted[idx] = lifter.lift(points[idx], edges=rig, mask=visible[idx], focal_length=camera.focal_length,
                                       principal_point=camera.principal_point)  # fmt: skip
         yield a + len(idx), len(todo)
-    notes = []
     if not ok.all():
         bad = frames[~ok]
         notes.append(f"{bad.size} frame(s) with fewer than two visible joints were interpolated (first: {bad[0]})")
         lifted = arm.fill_missing(lifted).astype(np.float32)
     if camera.assumed:
-        notes.append(f"no focal length given: assumed a long lens ({camera.focal_length:.0f} px)")
+        notes.append(f"no focal length given: assumed a {DEFAULT_FIELD_OF_VIEW:g} degree field of view across the "
+                     f"image's larger side ({camera.focal_length:.0f} px, {camera.lens_mm:.1f} mm on a "
+                     f"{SENSOR_WIDTH_MM:g} mm sensor)")  # fmt: skip
+    elif s.focal_length is None:
+        notes.append(f"focal length {meta.focal_length_35mm:g} mm (35 mm equivalent) from the footage's metadata: "
+                     f"{camera.focal_length:.0f} px")  # fmt: skip
+    if meta is None:
+        why = "not in the file, no footage given or found beside it"
+    else:
+        why = f"not in the file nor in the footage {meta.path.name}" + "".join(f"; {n}" for n in meta.notes)
+    warns = []
     if not camera.image_size_known:
-        notes.append(f"image size unknown: assumed {camera.image_size[0]}x{camera.image_size[1]} from the points")
+        warns.append(LiftWarning("image_size", f"image size unknown ({why}): assumed {camera.image_size[0]}x"
+                                 f"{camera.image_size[1]} from the points"))  # fmt: skip
+    if kp.fps is None and T > 1:
+        warns.append(LiftWarning("fps", f"frame rate unknown ({why}): assumed {s.default_fps:g} fps"))
     # The armature's skeleton: for a standard layout its anatomy, with the virtual pelvis and neck it lacks
     # appended as joints from here on (lfm_engine.anatomy).
     body = anatomy(rig)
@@ -493,7 +599,8 @@ def lift_steps(
         frame_offsets=offsets.astype(np.int64), frame_indices=np.asarray(footage_frames, dtype=np.int64),
         scale=float(scale), height=height, notes=tuple(notes),
         frame_ids=None if kp.frame_ids is None else np.asarray(kp.frame_ids[frames], dtype=np.int64),
-        solution=solution, camera_matrix=camera_matrix, camera_locations=camera_locations,
+        solution=solution, camera_matrix=camera_matrix, camera_locations=camera_locations, warnings=tuple(warns),
+        footage=meta.path if meta is not None and (meta.image_size or meta.fps or meta.focal_length_35mm) else None,
     )  # fmt: skip
 
 
@@ -510,13 +617,16 @@ def run(
 
 __all__ = [
     "CAMERA_MATRIX",
-    "LONG_LENS_FACTOR",
+    "DEFAULT_FIELD_OF_VIEW",
+    "DEFAULT_FPS",
     "MAX_SOLVER_JOINTS",
     "SENSOR_WIDTH_MM",
     "CameraModel",
     "ClipResult",
     "LiftSettings",
+    "LiftWarning",
     "camera_for",
+    "footage_for",
     "lift_steps",
     "liftable",
     "load_lifter",

@@ -11,11 +11,17 @@ confidence (a point it could not place): a point with ``x == 0`` or ``y == 0`` b
 
 When a frame holds several people one person is followed (:func:`lfm_engine.io.tracking.follow_track`), using
 the body joints to match.
+
+OpenPose itself records no image size. Files written by other tools in its format may: ControlNet's pose JSON
+carries ``canvas_width`` and ``canvas_height`` (:data:`CANVAS_KEYS`), which become the image size, and its
+coordinates are normalised to [0, 1]; when a canvas is given and every point lies in [0, 1] the points are scaled
+to the canvas's pixels.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from pathlib import Path
 
@@ -37,6 +43,8 @@ BODY_MODELS = {25: "openpose_body25", 18: "openpose_coco18"}
 LAYOUTS = {"body25": "openpose_body25", "body25b": "openpose_body25b", "coco18": "openpose_coco18"}
 #: Body points per layout of :data:`LAYOUTS`.
 LAYOUT_POINTS = {"openpose_body25": 25, "openpose_body25b": 25, "openpose_coco18": 18}
+#: The image size keys some tools write beside ``people`` (ControlNet's pose JSON): (width key, height key).
+CANVAS_KEYS = ("canvas_width", "canvas_height")
 #: :func:`guess_body25_layout` says BODY_25B only when BODY_25's midpoints are off by this many times more than
 #: BODY_25B's eyes are from its nose.
 BODY25B_MARGIN = 3.0
@@ -82,7 +90,8 @@ def read_openpose(
         gate: see :func:`~lfm_engine.io.tracking.follow_track`; None never refuses a match.
         merge_fragments: join a person that OpenPose split into two detections.
         hands, face: include the hand / face points; None includes them when the files have them.
-        image_size: ``(width, height)``, which OpenPose does not record.
+        image_size: ``(width, height)``, which OpenPose does not record; None: the files' canvas size
+            (:data:`CANVAS_KEYS`) when they give one.
         fps: frame rate, which OpenPose does not record.
         layout: the body model, ``"body25"``, ``"body25b"`` or ``"coco18"`` (:data:`LAYOUTS`; the layout names
             ``"openpose_body25"`` ... are accepted too); None: from the point count, and for 25 points from the
@@ -131,6 +140,7 @@ def parse_openpose(
         for key, n, first in PARTS
         if wanted[key] or (wanted[key] is None and any(who.get(key) for frame in people for who in frame))
     ]
+    canvas = _canvas(docs, files, source)
     frames, scores = [], []
     for frame, f in zip(people, files, strict=True):
         arr = np.full((len(frame), n_body + sum(n for _, n, _ in parts), 3), 0.0)
@@ -144,6 +154,8 @@ def parse_openpose(
         xy = np.where(missing[..., None], np.nan, arr[..., :2])
         frames.append(xy)
         scores.append(np.where(missing, 0.0, np.clip(arr[..., 2], 0.0, 1.0)))
+    if canvas is not None and _normalised(frames):
+        frames = [xy * np.asarray(canvas, dtype=np.float64) for xy in frames]
     track = follow_track(
         frames, scores, person=person, gate=gate, merge_fragments=merge_fragments, match_joints=np.arange(n_body),
         source=source, frame_labels=[f.name for f in files],
@@ -157,7 +169,7 @@ def parse_openpose(
     numbers = [trailing_number(f.stem) for f in files]
     ids = None if any(n is None for n in numbers) or len(files) == 1 else frame_id_array(numbers)
     return Keypoints2D(
-        track.points, track.confidence, names, edges, image_size=image_size, fps=fps, source=source,
+        track.points, track.confidence, names, edges, image_size=image_size or canvas, fps=fps, source=source,
         rig_name=rig_name, frame_ids=ids,
     )  # fmt: skip
 
@@ -242,6 +254,34 @@ def openpose_layout(
         if max(a, b) >= 25 and full_names[a] in index and full_names[b] in index
     ]
     return names, np.asarray([*body_rig.edges, *links], dtype=np.int64), None
+
+
+def _canvas(docs: list, files: list[Path], source: str) -> tuple[int, int] | None:
+    """The canvas size ``(width, height)`` the files give (:data:`CANVAS_KEYS`), None when none does; an
+    :class:`InputError` when one is not two positive integers or two files give different ones."""
+    found, where = None, None
+    for doc, f in zip(docs, files, strict=True):
+        if not isinstance(doc, dict) or not any(k in doc for k in CANVAS_KEYS):
+            continue
+        values = [doc.get(k) for k in CANVAS_KEYS]
+        ok = all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 1 and v == int(v)
+                 for v in values)  # fmt: skip
+        if not ok:
+            raise InputError(f"{f}: {CANVAS_KEYS[0]} and {CANVAS_KEYS[1]} must be positive whole numbers of pixels, "
+                             f"got {values[0]!r} and {values[1]!r}")  # fmt: skip
+        size = (int(values[0]), int(values[1]))
+        if found is not None and size != found:
+            raise InputError(f"{source}: {f.name} has a {size[0]}x{size[1]} canvas but {where.name} has "
+                             f"{found[0]}x{found[1]}; every frame must come from the same footage")  # fmt: skip
+        found, where = size, f
+    return found
+
+
+def _normalised(frames: list[np.ndarray]) -> bool:
+    """Whether every present point of every frame lies in [0, 1] (normalised coordinates)."""
+    present = [xy[np.isfinite(xy).all(-1)] for xy in frames]
+    pts = np.concatenate(present) if present else np.zeros((0, 2))
+    return bool(len(pts)) and bool(((pts >= 0) & (pts <= 1)).all())
 
 
 def _people(doc, f: Path) -> list[dict]:

@@ -11,9 +11,13 @@ The method (:func:`retarget`), frame by frame and vectorised over frames:
 
 1. **Scale and root motion.** Lifted points map to the target by ``M(x) = s * x + offset``. ``s`` is the ratio of
    the target's to the lifted leg lengths (the mapped joint-to-joint segments ending at a knee or ankle; all mapped
-   segments when there are no legs), so strides and jumps keep their size relative to the legs. ``offset`` puts the
-   root's mapped points over the target's rest position in the first frame, and the lifted ground (the median over
-   frames of the lowest joint) on the target's ground (its lowest rest point).
+   segments when there are no legs), so strides and jumps keep their size relative to the legs. With
+   ``root_placement="lifted"`` (the default) ``M`` scales about the point of the lifted ground (the median over
+   frames of the lowest joint) under the root's mapped points in the first frame: the target moves where the
+   lifted subject is in the world, whatever the target object's own placement, so that seen through the footage
+   camera it overlaps the lifted armature and stands on its ground. With ``"target"``, ``offset`` puts the root's
+   mapped points over the target's rest position in the first frame, and the lifted ground on the target's ground
+   (its lowest rest point): the motion happens where the target stands.
 2. **Rotations, from the root down.** For bone ``b`` the points it moves are its own mapped head and the first
    mapped point along every branch below it (a mapped tail, or the heads of its nearest mapped descendants). Carried
    by its parent's pose, those rest points are turned onto the lifted points by the rotation that best aligns the
@@ -45,6 +49,8 @@ _EPS = 1e-9
 #: Rest point sets whose second singular value is below this fraction of the first are treated as one line.
 LINE_RATIO = 0.05
 LEG_POINTS = ("knee", "ankle")
+#: Where :func:`retarget` puts the motion: where the lifted joints are, or over the target's rest position.
+ROOT_PLACEMENTS = ("lifted", "target")
 EFFECTOR_POINTS = ("wrist", "ankle")
 
 
@@ -180,6 +186,7 @@ def retarget(
     ik: tuple[str, ...] | bool = EFFECTOR_POINTS,
     scale: float | None = None,
     ik_max_angle: float | None = None,
+    root_placement: str = "lifted",
 ) -> RetargetResult:
     """Transfer lifted motion onto ``target`` (see the module docs).
 
@@ -193,12 +200,14 @@ def retarget(
         scale: override ``s`` (target units per lifted unit); default from the leg lengths.
         ik_max_angle: limit IK (degrees): each IK'd limb segment turns at most this far from its lifted direction,
             so the hand or foot goes as far toward its lifted position as that allows; None (default): no limit.
+        root_placement: ``"lifted"`` (the default: the target follows the lifted joints where they are in the world,
+            in front of the footage camera) or ``"target"`` (over the target's rest position); see the module docs.
 
     Returns:
         :class:`RetargetResult`.
 
     Raises:
-        InputError: wrong shape or non-finite points (naming the frame and joint).
+        InputError: wrong shape or non-finite points (naming the frame and joint), an unknown ``root_placement``.
         MappingError: the mapping names unknown joints or bones, or drives no bone.
     """
     names = [str(n) for n in joint_names]
@@ -209,6 +218,8 @@ def retarget(
     if bad.any():
         t, j = np.argwhere(bad)[0]
         raise InputError(f"frame {t}, joint {names[j]!r} is not finite; fill missing frames before retargeting")
+    if root_placement not in ROOT_PLACEMENTS:
+        raise InputError(f"unknown root placement {root_placement!r}; use one of {', '.join(ROOT_PLACEMENTS)}")
     check_mapping(mapping, names, target)
     T, B = len(p), len(target.bone_names)
     par = np.asarray(target.parents, dtype=np.int64)
@@ -266,8 +277,12 @@ def retarget(
     anchors = {int(r): np.asarray(legs if legs and first == r else root_sets[r]) for r in root_sets}
     ks = anchors[first]
     offset = np.empty(3)
-    offset[:2] = rest_pts[ks, :2].mean(0) - s * src[0, joints[ks], :2].mean(0)
-    offset[2] = ends_z.min() - s * ground_src
+    if root_placement == "target":
+        offset[:2] = rest_pts[ks, :2].mean(0) - s * src[0, joints[ks], :2].mean(0)
+        offset[2] = ends_z.min() - s * ground_src
+    else:  # scaled about the lifted ground under the root: it stays where the lifted subject is
+        offset[:2] = (1.0 - s) * src[0, joints[ks], :2].mean(0)
+        offset[2] = (1.0 - s) * ground_src
     goals = s * src[:, joints] + offset  # (T, K, 3)
 
     # Rotations from the root down (bones are stored parents first).

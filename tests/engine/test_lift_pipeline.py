@@ -108,8 +108,12 @@ def test_unknown_focal_length_and_image_size(tmp_path, rng, lifter):
     assert cam.assumed and not cam.image_size_known
     lo, hi = np.nanmin(uv, axis=(0, 1)), np.nanmax(uv, axis=(0, 1))
     assert np.allclose(cam.principal_point, (lo + hi) / 2, atol=1.0)  # the points are centred in the guessed image
-    assert cam.focal_length == pipeline.LONG_LENS_FACTOR * max(cam.image_size)
-    assert "long lens" in result.notes[0] and "image size unknown" in result.notes[1]
+    # No focal length: a 55 degree field of view across the larger side (was a long lens, 5 x the larger side).
+    assert cam.focal_length == pytest.approx(max(cam.image_size) / 2 / np.tan(np.radians(55.0) / 2))
+    assert cam.field_of_view == pytest.approx(pipeline.DEFAULT_FIELD_OF_VIEW)
+    assert "55 degree field of view" in result.notes[0]
+    # The guessed size is a warning (the file gives the frame rate), naming the setting that fixes it.
+    assert [w.setting for w in result.warnings] == ["image_size"] and "from the points" in str(result.warnings[0])
     assert np.abs(cam.project(result.lifted) - uv).max() < 1e-2
 
 
