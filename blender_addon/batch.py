@@ -31,6 +31,8 @@ import traceback
 from pathlib import Path
 
 PROG = "lift_to_3d"
+#: The option that sets each assumed value (:attr:`lfm_engine.pipeline.LiftWarning.setting`).
+FLAGS = {"image_size": "--image-size W H", "fps": "--fps FPS"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -66,9 +68,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="C",
         help="joints scoring at or below C are missing (default 0.1)",
     )
-    ap.add_argument("--focal-length", type=float, metavar="PX", help="focal length in pixels (default: a long lens)")
-    ap.add_argument("--image-size", type=int, nargs=2, metavar=("W", "H"), help="image size in pixels")
-    ap.add_argument("--fps", type=float, help="frames per second (default: the file's)")
+    focal = ap.add_mutually_exclusive_group()
+    focal.add_argument(
+        "--focal-length",
+        type=float,
+        metavar="PX",
+        help="focal length in pixels (default: the footage's metadata, else a 55 degree field of view)",
+    )
+    focal.add_argument(
+        "--focal-mm",
+        type=float,
+        metavar="MM",
+        help="focal length in millimetres on a --sensor-width sensor across the image's larger side "
+        "(a Blender camera's lens; a phone's 35 mm-equivalent figure with the default 36)",
+    )
+    focal.add_argument("--fov", type=float, metavar="DEG", help="field of view in degrees across the larger side")
+    ap.add_argument(
+        "--sensor-width", type=float, default=36.0, metavar="MM", help="sensor width for --focal-mm (default 36)"
+    )
+    ap.add_argument(
+        "--image-size",
+        type=int,
+        nargs=2,
+        metavar=("W", "H"),
+        help="image size in pixels (default: the file's, else its footage's, else guessed, with a warning)",
+    )
+    ap.add_argument(
+        "--fps", type=float, help="frames per second (default: the file's, else its footage's, else 24, with a warning)"
+    )
+    ap.add_argument(
+        "--footage",
+        metavar="VIDEO",
+        help="the video or image folder the keypoints come from (its size, rate and focal length are used "
+        "where the options and the file give none); default: one named like the keypoints beside them",
+    )
     ap.add_argument("--start", type=int, default=0, help="first clip frame to lift (0-based)")
     ap.add_argument("--end", type=int, help="last clip frame to lift (0-based, inclusive)")
     ap.add_argument("--scene-start", type=int, default=1, help="scene frame of each clip's first frame")
@@ -139,9 +172,12 @@ def settings_from_args(args: argparse.Namespace):
     """The :class:`lfm_engine.pipeline.LiftSettings` of the command line."""
     from .engine import pipeline
 
+    unit, focal = next(((u, v) for u, v in (("px", args.focal_length), ("mm", args.focal_mm), ("fov", args.fov))
+                        if v is not None), ("px", None))  # fmt: skip
     return pipeline.LiftSettings(
         rig=args.rig, confidence_threshold=args.confidence, smoothing=args.smoothing,
-        smoothing_strength=args.smoothing_strength, height=args.height, focal_length=args.focal_length,
+        smoothing_strength=args.smoothing_strength, height=args.height, focal_length=focal, focal_unit=unit,
+        sensor_width=args.sensor_width, footage=args.footage,
         image_size=tuple(args.image_size) if args.image_size else None, fps=args.fps, frame_start=args.start,
         frame_end=args.end, weights=args.weights, backend=args.backend, whole_body=args.whole_body,
         solve_clip=args.clip_solver, contact_mode=args.contacts, root_motion=not args.in_place,
@@ -208,6 +244,10 @@ def lift_inputs(sources, settings, lifter, *, empties: bool = False, scene_start
         results.append(result)
         notes = f" ({'; '.join(result.notes)})" if result.notes else ""
         print(f"{PROG}: {source}: {result.num_frames} frames, {result.rig.num_joints} joints{notes}")
+        for warning in result.warnings:
+            flag = FLAGS.get(warning.setting)
+            how = f"; set it with {flag} (or --footage VIDEO)" if flag else ""
+            print(f"{PROG}: warning: {source}: {warning.message}{how}", file=sys.stderr)
     return results, failed
 
 

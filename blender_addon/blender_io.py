@@ -3,9 +3,10 @@
 Everything is computed by the engine; this module only copies arrays into Blender data:
 
 * a **collection** named after the clip holding everything below;
-* a **camera** matching the footage: ``sensor_fit = 'HORIZONTAL'``, ``lens = f_px * sensor_width / image_width``,
-  the principal point as lens shift (in image widths); without a known focal length the engine's long lens
-  (:data:`lfm_engine.pipeline.LONG_LENS_FACTOR`, nearly orthographic). It is placed by the result's
+* a **camera** matching the footage: ``sensor_fit = 'AUTO'`` (Blender's default: the 36 mm sensor spans the image's
+  larger side), ``lens = f_px * sensor_width / max(width, height)`` (:attr:`lfm_engine.pipeline.CameraModel.lens_mm`,
+  what the panel's millimetres mean), the principal point as lens shift (in units of the larger side); without a
+  known focal length the engine's 55 degree field of view. It is placed by the result's
   ``camera_matrix``: at the world origin looking along +Y (Z up) without the clip solver, above the ground at the
   solved height and tilt with it; in place (``camera_locations``) its location is keyed so that it follows the
   subject and the footage still lines up;
@@ -125,12 +126,13 @@ def _camera(result, base: str, coll, created: list) -> bpy.types.Object:
     cam = result.camera
     w, h = cam.image_size
     data = _new(created, bpy.data.cameras, f"{base}Camera")
-    data.sensor_fit = "HORIZONTAL"
+    data.sensor_fit = "AUTO"
     data.sensor_width = pipeline.SENSOR_WIDTH_MM
     data.lens = cam.lens_mm
-    # Lens shift is in units of the fitted sensor side, here the image width.
-    data.shift_x = (w / 2.0 - cam.principal_point[0]) / w
-    data.shift_y = (cam.principal_point[1] - h / 2.0) / w
+    # Lens shift is in units of the fitted sensor side: with the Auto fit, the image's larger side.
+    side = max(w, h)
+    data.shift_x = (w / 2.0 - cam.principal_point[0]) / side
+    data.shift_y = (cam.principal_point[1] - h / 2.0) / side
     matrix = getattr(result, "camera_matrix", None)
     where = np.zeros(3) if matrix is None else np.asarray(matrix)[:3, 3]
     far = float(np.nanmax(np.linalg.norm(result.world - where, axis=-1)))

@@ -52,6 +52,8 @@ class LiftSteps(SteppedOperator):
         detection.attach_footage(result, created, scene_start=settings.scene_start)
         notes = f" ({'; '.join(result.notes)})" if result.notes else ""
         self.report({"INFO"}, f"Lifted {result.num_frames} frames of {result.name}{notes}")
+        if result.warnings:
+            self.report({"WARNING"}, warning_text(result))
         return {"FINISHED"}
 
 
@@ -65,6 +67,17 @@ class LFM_OT_lift(LiftSteps, Operator):
     @classmethod
     def poll(cls, context):
         return can_lift(cls, context)
+
+
+#: Where each assumed value (:attr:`lfm_engine.pipeline.LiftWarning.setting`) is set in the panel.
+PANEL_FIELDS = {"image_size": "Camera > Width and Height", "fps": "Camera > Frame Rate"}
+
+
+def warning_text(result) -> str:
+    """The lift's warnings (:attr:`lfm_engine.pipeline.ClipResult.warnings`) with the panel fields that set them."""
+    parts = [f"{w.message}; set {PANEL_FIELDS[w.setting]}" if w.setting in PANEL_FIELDS else w.message
+             for w in result.warnings]  # fmt: skip
+    return f"{result.name}: {'; '.join(parts)} (or Camera > Footage: the video they come from)"
 
 
 def can_lift(cls, context) -> bool:

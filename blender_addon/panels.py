@@ -6,7 +6,7 @@ from __future__ import annotations
 import bpy
 from bpy.types import Panel
 
-from .properties import RIG_CUSTOM, legacy_weights
+from .properties import FOCAL_UNITS, RIG_CUSTOM, legacy_weights
 
 #: The order of the tab's panels, the steps in turn: Detect in Footage, Lift to 3D, Retarget.
 ORDER = {"LFM_PT_detect": 0, "LFM_PT_main": 1, "LFM_PT_retarget": 2}
@@ -33,10 +33,14 @@ class LFM_PT_main(Panel):
         layout.prop(settings, "whole_body")
 
         col = layout.column(heading="Camera", align=True)
-        col.prop(settings, "focal_length")
+        col.prop(settings, "focal_unit")
+        col.prop(settings, FOCAL_UNITS[settings.focal_unit][1])
+        if settings.focal_unit == "MILLIMETRES":
+            col.prop(settings, "sensor_width")
         col.prop(settings, "image_width")
         col.prop(settings, "image_height")
         col.prop(settings, "fps")
+        col.prop(settings, "footage_path")
 
         col = layout.column(heading="Frames", align=True)
         col.prop(settings, "clip_start")

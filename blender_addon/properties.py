@@ -43,6 +43,15 @@ MOTION_ITEMS = [
     ("IN_PLACE", "In Place", "The subject's pelvis stays above the origin; the camera is keyed to move the other "
      "way, so the footage still lines up"),
 ]  # fmt: skip
+FOCAL_UNIT_ITEMS = [
+    ("PIXELS", "Pixels", "Focal length in pixels of the footage"),
+    ("MILLIMETRES", "Millimetres", "Focal length in millimetres with the sensor width, as a Blender camera's lens "
+     "(the sensor spans the image's larger side)"),
+    ("FIELD_OF_VIEW", "Field of View", "Field of view in degrees across the image's larger side"),
+]  # fmt: skip
+#: The engine's unit (:func:`lfm_engine.camera.focal_length_px`) and the property holding the value, per unit.
+FOCAL_UNITS = {"PIXELS": ("px", "focal_length"), "MILLIMETRES": ("mm", "focal_length_mm"),
+               "FIELD_OF_VIEW": ("fov", "field_of_view")}  # fmt: skip
 BACKEND_ITEMS = [
     ("AUTO", "Automatic", "PyTorch (CUDA when available) if it can be imported, else NumPy"),
     ("NUMPY", "NumPy", "The NumPy model: no extra package needed"),
@@ -91,16 +100,54 @@ class LFM_SceneSettings(PropertyGroup):
         soft_max=5.0,
         unit="LENGTH",
     )
+    focal_unit: EnumProperty(
+        name="Focal Length Unit", description="How the footage's focal length is given", items=FOCAL_UNIT_ITEMS,
+        default="PIXELS",
+    )  # fmt: skip
     focal_length: FloatProperty(
         name="Focal Length (px)",
-        description="Focal length of the footage in pixels; 0 = unknown (a long lens, close to orthographic)",
+        description="Focal length of the footage in pixels; 0 = unknown (the footage's metadata, else a 55 degree "
+        "field of view)",
         default=0.0,
         min=0.0,
     )
-    image_width: IntProperty(name="Width", description="Image width in pixels; 0 = from the file", default=0, min=0)
-    image_height: IntProperty(name="Height", description="Image height in pixels; 0 = from the file", default=0, min=0)
+    focal_length_mm: FloatProperty(
+        name="Focal Length (mm)",
+        description="Focal length in millimetres on a sensor of the Sensor Width (a phone's 35 mm-equivalent figure "
+        "with the default 36 mm); 0 = unknown (the footage's metadata, else a 55 degree field of view)",
+        default=0.0,
+        min=0.0,
+    )
+    sensor_width: FloatProperty(
+        name="Sensor Width", description="Sensor width in millimetres, across the image's larger side", default=36.0,
+        min=0.1,
+    )  # fmt: skip
+    field_of_view: FloatProperty(
+        name="Field of View (deg)",
+        description="Field of view in degrees across the image's larger side; 0 = unknown (the footage's "
+        "metadata, else 55 degrees)",
+        default=0.0,
+        min=0.0,
+        max=179.0,
+    )
+    image_width: IntProperty(
+        name="Width", description="Image width in pixels; 0 = from the file or its footage", default=0, min=0
+    )
+    image_height: IntProperty(
+        name="Height", description="Image height in pixels; 0 = from the file or its footage", default=0, min=0
+    )
     fps: FloatProperty(
-        name="Frame Rate", description="Frames per second of the clip; 0 = from the file", default=0.0, min=0.0
+        name="Frame Rate",
+        description="Frames per second of the clip; 0 = from the file or its footage (else the scene's)",
+        default=0.0,
+        min=0.0,
+    )
+    footage_path: StringProperty(
+        name="Footage",
+        description="The video (or image folder) the keypoints come from: its size, frame rate and focal length are "
+        "used where the fields above and the file give none; empty = a video or image folder named like the "
+        "keypoints beside them",
+        subtype="FILE_PATH",
     )
     clip_start: IntProperty(
         name="Clip Start", description="First frame of the clip to lift (0-based)", default=0, min=0
@@ -195,13 +242,17 @@ def lift_settings(settings: LFM_SceneSettings, prefs: LFM_Preferences | None, sc
     elif settings.rig != RIG_FROM_FILE:
         rig = settings.rig
     size = (settings.image_width, settings.image_height)
+    unit, focal_prop = FOCAL_UNITS[settings.focal_unit]
     return pipeline.LiftSettings(
         rig=rig,
         confidence_threshold=settings.confidence_threshold,
         smoothing=SMOOTHING_METHODS[settings.smoothing],
         smoothing_strength=settings.smoothing_strength,
         height=settings.height or None,
-        focal_length=settings.focal_length or None,
+        focal_length=getattr(settings, focal_prop) or None,
+        focal_unit=unit,
+        sensor_width=settings.sensor_width,
+        footage=bpy.path.abspath(settings.footage_path) if settings.footage_path else None,
         image_size=size if all(size) else None,
         fps=settings.fps or None,
         frame_start=settings.clip_start,

@@ -77,8 +77,9 @@ def test_lift_operator_armature_matches_engine(addon, clip, weights_file):
     assert (scene.render.resolution_x, scene.render.resolution_y) == CLIP_SIZE
     assert scene.render.fps / scene.render.fps_base == pytest.approx(CLIP_FPS)
     assert (scene.frame_start, scene.frame_end) == (1, 100)
-    assert cam.data.sensor_fit == "HORIZONTAL"
-    assert cam.data.lens == pytest.approx(CLIP_FOCAL * cam.data.sensor_width / CLIP_SIZE[0], rel=1e-6)
+    # Blender's default sensor fit (Auto): the 36 mm sensor spans the larger side, the portrait clip's height.
+    assert cam.data.sensor_fit == "AUTO"
+    assert cam.data.lens == pytest.approx(CLIP_FOCAL * cam.data.sensor_width / max(CLIP_SIZE), rel=1e-6)
     assert np.allclose(np.array(cam.matrix_world), result.camera_matrix, atol=1e-6)
     assert cam.matrix_world.translation.z == pytest.approx(result.solution.camera_height, abs=1e-5)
     assert cam.animation_data is None  # root motion: the camera stands still

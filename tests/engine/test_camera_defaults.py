@@ -226,8 +226,9 @@ def test_pipeline_takes_size_rate_and_focal_length_from_the_footage(tmp_path, rn
     assert any("image size and frame rate from the footage" in n for n in found.notes)
     assert any("26 mm (35 mm equivalent)" in n for n in found.notes)
     # The settings come first, then the file, then the footage.
-    given = pipeline.run(keypoints, pipeline.LiftSettings(solve_clip=False, image_size=(720, 1280), fps=25.0,
-                                                          focal_length=40.0, focal_unit="mm"), lifter=lifter)  # fmt: skip
+    settings = pipeline.LiftSettings(solve_clip=False, image_size=(720, 1280), fps=25.0, focal_length=40.0,
+                                     focal_unit="mm")  # fmt: skip
+    given = pipeline.run(keypoints, settings, lifter=lifter)
     assert given.camera.image_size == (720, 1280) and given.fps == 25.0 and given.footage is None
     assert given.camera.focal_length == pytest.approx(40.0 * 1280 / 36.0)
     # Footage named in the settings, for keypoints whose footage is elsewhere.
@@ -255,3 +256,42 @@ def test_unreadable_footage_is_a_warning_not_an_error(tmp_path, lifter, monkeypa
     result = pipeline.run(keypoints, pipeline.LiftSettings(solve_clip=False), lifter=lifter)
     assert [w.setting for w in result.warnings] == ["image_size", "fps"]
     assert "nor in the footage cam01.avi; detection needs OpenCV" in str(result.warnings[0])
+
+
+# ---------------------------------------------------------------------- retarget placement
+def test_retarget_follows_the_lifted_subject_where_it_is_in_the_world():
+    """The lifted person walks 4 m in front of the camera (the camera world); the target armature object stands
+    elsewhere (moved, turned, scaled like an FBX rig in centimetres) and is 1.1 x taller. The default root placement
+    puts the target's hips where the lifted hips are, scaled by the leg ratio about the lifted ground under them in
+    the first frame; ``"target"`` keeps the motion over the target's own rest position (the behaviour before)."""
+    import dataclasses
+
+    from test_retarget import identity_mapping, make_rig, motion, person
+
+    from lfm_engine.retarget import retarget
+
+    names, _, rest = person()
+    rig = make_rig({k: 1.1 * v for k, v in zip(names, rest, strict=True)})
+    turn = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    world = np.eye(4)
+    world[:3, :3], world[:3, 3] = 0.01 * turn, [2.0, -1.0, 0.0]
+    rest_cm = rig.rest_matrices.copy()
+    rest_cm[:, :3, 3] /= 0.01
+    rig = dataclasses.replace(rig, matrix_world=world, rest_matrices=rest_cm, lengths=rig.lengths / 0.01)
+    _, pts = motion(seed=3)
+    pts = pts + np.array([0.4, 4.0, 0.0])  # in front of the camera, off its axis
+    mapping = identity_mapping(names)
+    result = retarget(pts, names, rig, mapping, ik=())
+    assert result.scale == pytest.approx(1.1)  # target armature units per lifted unit in armature space
+    hips = names.index("pelvis")
+    k = next(i for i, p in enumerate(mapping.pairs) if p.joint == "pelvis")
+    got = rig.to_world(result.pair_positions()[:, k])  # (T, 3) the target's hips, world
+    ground = np.median(pts[..., 2].min(axis=1))
+    pivot = np.array([*pts[0, [names.index("left_hip"), names.index("right_hip")], :2].mean(0), ground])
+    assert np.abs(got - (pivot + 1.1 * (pts[:, hips] - pivot))).max() < 1e-6
+    assert np.abs(got[0, :2] - pts[0, hips, :2]).max() < 0.01  # over the lifted hips in the first frame
+    assert np.all(got[:, 1] > 3.0)  # in front of the camera, not at the target's place (y = -1)
+    old = rig.to_world(retarget(pts, names, rig, mapping, ik=(), root_placement="target").pair_positions()[:, k])
+    assert np.abs(old[0, :2] - [2.0, -1.0]).max() < 0.05  # over the rig's own place
+    with pytest.raises(InputError, match="unknown root placement"):
+        retarget(pts, names, rig, mapping, root_placement="camera")
