@@ -39,7 +39,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError, LFMError
+from .errors import DependencyError, InputError, LFMError
 
 #: Suffixes of keypoint folder and file names that :func:`footage_names` strips to find the footage's name.
 KEYPOINT_SUFFIXES = ("_openpose_json", "_openpose", "_keypoints", "_json", "_pose", "_2d")
@@ -159,7 +159,10 @@ def probe(path: str | os.PathLike) -> FootageCamera:
         from .detect import footage_info
 
         found = footage_info(p)
-    except LFMError as exc:  # no OpenCV, or a file it cannot open
+    except DependencyError:  # plain Blender
+        notes.append("reading it needs OpenCV (the add-on's zip with detection, or pip install 'lfm_engine[detect]')")
+        return FootageCamera(p, None, None, focal, tuple(notes))
+    except LFMError as exc:  # a file OpenCV cannot open
         notes.append(str(exc))
         return FootageCamera(p, None, None, focal, tuple(notes))
     fps = found.fps if found.kind == "video" else None

@@ -244,18 +244,19 @@ def test_unreadable_footage_is_a_warning_not_an_error(tmp_path, lifter, monkeypa
     """Footage that cannot be read (no OpenCV inside plain Blender, for an .avi) leaves the assumptions and says
     why in the warning."""
     from lfm_engine import detect
+    from lfm_engine.errors import DependencyError
 
     shot = tmp_path / "shot"
     keypoints = _openpose_folder(shot / "cam01_openpose_json", 4)
     (shot / "cam01.avi").write_bytes(b"RIFF\0\0\0\0AVI LIST")
 
     def no_cv2():
-        raise detect.LFMError("detection needs OpenCV (pip install 'lfm_engine[detect]'): No module named 'cv2'")
+        raise DependencyError("detection needs OpenCV: No module named 'cv2'", package="cv2", extra="detect")
 
     monkeypatch.setattr(detect, "_cv2", no_cv2)
     result = pipeline.run(keypoints, pipeline.LiftSettings(solve_clip=False), lifter=lifter)
     assert [w.setting for w in result.warnings] == ["image_size", "fps"]
-    assert "nor in the footage cam01.avi; detection needs OpenCV" in str(result.warnings[0])
+    assert "nor in the footage cam01.avi; reading it needs OpenCV" in str(result.warnings[0])
 
 
 # ---------------------------------------------------------------------- retarget placement
