@@ -50,7 +50,7 @@ def draw(ax_front, ax_side, result, title: str) -> None:
     parents = result.armature.parents
     names = result.rig.joint_names
     side, flat, up = view_axes(result)
-    centre = joints[:, :, :].reshape(-1, 3).mean(0)
+    centre = joints.reshape(-1, 3).mean(0)
     contacts = result.solution.contacts if result.solution is not None else None
     feet = result.solution.feet if result.solution is not None else ()
     shift = 1.0  # metres between the frames drawn side by side

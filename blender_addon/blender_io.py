@@ -284,7 +284,6 @@ def _contacts(obj, result, frames: np.ndarray, base: str, created: list) -> None
     obj[CONTACT_SOURCE] = str(result.source)
     has_action = obj.animation_data is not None and obj.animation_data.action is not None
     action = obj.animation_data.action if has_action else _new_action(f"{base}ContactsAction", obj, created)
-    constant = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["CONSTANT"].value
     for k, key in enumerate(keys):
         planted = solution.contacts[:, k].astype(np.float64)  # (T,) 1 planted, 0 not
         obj[key] = int(planted[0])
@@ -292,9 +291,7 @@ def _contacts(obj, result, frames: np.ndarray, base: str, created: list) -> None
             min=0, max=1, description="1: the foot is planted on this frame (keyed: edit the keys, then Re-solve Clip)"
         )
         fcurve = _fcurve(action, obj, f'["{key}"]', 0, "Foot Contacts")
-        write_keys(fcurve, frames, planted)
-        fcurve.keyframe_points.foreach_set("interpolation", np.full(len(frames), constant, dtype=np.int32))
-        fcurve.update()
+        write_keys(fcurve, frames, planted, "CONSTANT")  # a contact is on or off between its keys
 
 
 # ---------------------------------------------------------------------- keys
@@ -315,8 +312,9 @@ def _fcurve(action, obj, data_path: str, index: int, group: str) -> bpy.types.FC
     return action.fcurves.new(data_path, index=index, action_group=group)  # Blender 4.2, 4.3
 
 
-def write_keys(fcurve, frames: Sequence[float], values: Sequence[float]) -> None:
-    """Replace the keys of ``fcurve`` with ``(frames[k], values[k])``, linear interpolation, in one bulk write."""
+def write_keys(fcurve, frames: Sequence[float], values: Sequence[float], interpolation: str = INTERPOLATION) -> None:
+    """Replace the keys of ``fcurve`` with ``(frames[k], values[k])``, in one bulk write; ``interpolation`` is a
+    ``Keyframe.interpolation`` item (default :data:`INTERPOLATION`)."""
     co = np.empty((len(frames), 2), dtype=np.float32)  # (n, 2) frame, value
     co[:, 0] = frames
     co[:, 1] = values
@@ -325,7 +323,7 @@ def write_keys(fcurve, frames: Sequence[float], values: Sequence[float]) -> None
         points.clear()
     points.add(len(co))
     points.foreach_set("co", co.ravel())
-    interp = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items[INTERPOLATION].value
+    interp = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items[interpolation].value
     points.foreach_set("interpolation", np.full(len(co), interp, dtype=np.int32))
     fcurve.update()
 

@@ -44,7 +44,7 @@ from functools import cache
 import numpy as np
 
 from .layouts import available_rigs, get_rig
-from .rig import Rig
+from .rig import Rig, neighbours
 
 __all__ = ["Anatomy", "anatomy", "standard_anatomies"]
 
@@ -291,10 +291,7 @@ def _layout_anatomy(name: str) -> Anatomy:
         parents[index[joint]] = -1 if parent is None else index[parent]
         bones[index[joint]] = bone
     # the joints no row names (faces): breadth first along the layout's links from the joints placed
-    nbrs: list[list[int]] = [[] for _ in names]
-    for a, b in rig.edges:
-        nbrs[a].append(b)
-        nbrs[b].append(a)
+    nbrs = neighbours(len(names), rig.edges)
     queue = deque(k for k, p in enumerate(parents) if p != -2)
     while queue:
         v = queue.popleft()

@@ -380,7 +380,8 @@ def _check_parents(parents: Sequence[int], names: Sequence[str], rig_name: str) 
             state[v] = 2
 
 
-def _neighbours(num_joints: int, edges) -> list[list[int]]:
+def neighbours(num_joints: int, edges) -> list[list[int]]:
+    """Each joint's neighbours along ``edges`` (``(E, 2)`` index pairs, undirected): ``J`` lists of indices."""
     nbrs: list[list[int]] = [[] for _ in range(num_joints)]
     for a, b in edges:
         nbrs[a].append(b)
@@ -396,7 +397,7 @@ def _root_index(rig: Rig, root: int | str | None) -> int:
         if cand in lowered:
             return lowered.index(cand)
     # The centre of the largest component: the joint with the smallest eccentricity (ties: lowest index).
-    nbrs = _neighbours(rig.num_joints, rig.edges)
+    nbrs = neighbours(rig.num_joints, rig.edges)
     best, best_ecc, best_size = 0, None, -1
     for s in range(rig.num_joints):
         dist = _bfs(nbrs, s)
@@ -419,7 +420,7 @@ def _bfs(nbrs: list[list[int]], start: int) -> dict[int, int]:
 
 
 def _spanning_forest(num_joints: int, edges, root: int) -> tuple[int, ...]:
-    nbrs = _neighbours(num_joints, edges)
+    nbrs = neighbours(num_joints, edges)
     parents = [-2] * num_joints
     for start in [root, *range(num_joints)]:
         if parents[start] != -2:
